@@ -1,0 +1,69 @@
+"""Typed input errors. Each renders as one line naming what is wrong and where."""
+
+from __future__ import annotations
+
+
+class DataError(ValueError):
+    """Bad input data. `str(err)` is one line: `file:line: column N (name): problem`."""
+
+    def __init__(self, problem: str, file: str | None = None, line: int | None = None,
+                 column: int | None = None, column_name: str | None = None):
+        self.problem, self.file, self.line = problem, file, line
+        self.column, self.column_name = column, column_name
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            col = f"column {self.column}"
+            where.append(f"{col} ({self.column_name})" if self.column_name else col)
+        text = " ".join(self.problem.split())  # always a single line
+        return f"{', '.join(where)}: {text}" if where else text
+
+
+class MissingPathError(DataError):
+    """A file or folder that does not exist."""
+
+
+class EmptyFileError(DataError):
+    """A file with no rows."""
+
+
+class BinaryFileError(DataError):
+    """Binary or undecodable content where text was expected."""
+
+
+class CorruptGzipError(DataError):
+    """A .gz file that cannot be decompressed."""
+
+
+class ColumnError(DataError):
+    """Too few columns, or a named column that is not there."""
+
+
+class MissingValueError(DataError):
+    """An empty user or item id (or rating/timestamp where the column exists)."""
+
+
+class NonNumericError(DataError):
+    """A rating or timestamp that is not a number."""
+
+
+class MissingTrainFileError(DataError):
+    """A domain folder without a train file."""
+
+
+class UnknownPairError(DataError):
+    """A catalog name that is not in the catalog."""
+
+
+class LinkError(DataError):
+    """A link file that matches no users, or is malformed."""
+
+
+class SettingError(ValueError):
+    """A bad method or pair setting (unknown key, wrong type, out of range)."""

@@ -1,0 +1,311 @@
+"""Read one interaction file into a clean DataFrame `user, item[, rating][, timestamp]`.
+
+Formats: delimited text (tab, comma, semicolon, whitespace or `::`; header or not; gzip or not),
+Parquet, and Amazon review JSON lines (`reviewerID, asin, overall, unixReviewTime`).
+Everything is vectorised through pandas' C parser; per-row Python only runs on the error path,
+to name the offending line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crossrec.data.errors import (BinaryFileError, ColumnError, CorruptGzipError, DataError,
+                                  EmptyFileError, MissingPathError, MissingValueError,
+                                  NonNumericError)
+
+COLUMNS = ("user", "item", "rating", "timestamp")
+# Header names we recognise for each canonical column (lower-case, no separators).
+SYNONYMS = {
+    "user": {"user", "userid", "uid", "reviewerid", "customerid", "sourceuser", "u"},
+    "item": {"item", "itemid", "iid", "asin", "productid", "movieid", "bookid", "musicid", "i",
+             "targetuser"},
+    "rating": {"rating", "overall", "score", "stars", "value", "r"},
+    "timestamp": {"timestamp", "time", "ts", "unixreviewtime", "datetime", "t"},
+}
+_KNOWN = {name: canon for canon, names in SYNONYMS.items() for name in names}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def read_bytes(path: Path) -> bytes:
+    """Raw (decompressed) bytes of a file; gzip is detected by its magic number."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingPathError("no such file or folder", file=str(path))
+    data = path.read_bytes()
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise CorruptGzipError(f"corrupt gzip data ({err})", file=str(path)) from None
+    return data
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """UTF-8 text of `data`, or a BinaryFileError naming the first bad line."""
+    nul = data.find(b"\x00", 0, 1 << 20)
+    if nul >= 0:
+        raise BinaryFileError("binary content (NUL byte), expected a text table",
+                              file=file, line=data[:nul].count(b"\n") + 1)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise BinaryFileError(f"undecodable byte 0x{data[err.start]:02x}: not UTF-8 text",
+                              file=file, line=line) from None
+
+
+def _sniff_separator(first_line: str) -> str:
+    for sep in ("::", "\t", ",", ";", "|"):
+        if sep in first_line:
+            return sep
+    return r"\s+"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _split(line: str, sep: str) -> list[str]:
+    return re.split(sep, line.strip()) if sep == r"\s+" else line.split(sep)
+
+
+def _has_header(lines: list[str], sep: str) -> bool:
+    first = [f.strip().strip('"') for f in _split(lines[0], sep)]
+    if any(_norm(f) in _KNOWN for f in first):
+        return True
+    if len(lines) > 1:  # a non-numeric 3rd/4th field above a numeric one is a header
+        second = _split(lines[1], sep)
+        for a, b in zip(first[2:4], second[2:4]):
+            if not _is_number(a) and _is_number(b.strip()):
+                return True
+    return False
+
+
+def read_text_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, list[str] | None, int]:
+    """All columns of a delimited text file as strings; returns (frame, header or None, first data line)."""
+    file = str(path)
+    data = read_bytes(path) if data is None else data
+    text = decode_text(data, file)
+    lines = [ln for ln in text.splitlines()[:3] if ln.strip()]
+    if not lines:
+        raise EmptyFileError("the file is empty", file=file)
+    sep = _sniff_separator(lines[0])
+    if sep == "::":  # pandas' C parser takes one-character separators only
+        text, sep = text.replace("::", "\t"), "\t"
+        lines = [ln.replace("::", "\t") for ln in lines]
+    header = _has_header(lines, sep)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=0 if header else None, dtype=str,
+                            keep_default_na=False, na_values=[""], skipinitialspace=True,
+                            engine="c", quotechar='"')
+    except pd.errors.ParserError as err:
+        match = re.search(r"line (\d+), saw (\d+)", str(err))
+        line = int(match.group(1)) if match else None
+        raise ColumnError(f"inconsistent number of columns ({err})".split(". C error")[0],
+                          file=file, line=line) from None
+    except pd.errors.EmptyDataError:
+        raise EmptyFileError("the file is empty", file=file) from None
+    names = [str(c).strip() for c in frame.columns] if header else None
+    frame.columns = range(frame.shape[1])
+    if frame.empty:
+        raise EmptyFileError("the file has a header but no rows", file=file)
+    return frame, names, 2 if header else 1
+
+
+def _read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
+    file = str(path)
+    text = decode_text(data, file)
+    if not text.strip():
+        raise EmptyFileError("the file is empty", file=file)
+    try:
+        return pd.read_json(io.StringIO(text), lines=True, dtype=False)
+    except ValueError:
+        for number, line in enumerate(text.splitlines(), start=1):  # error path only
+            if line.strip():
+                try:
+                    json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise DataError(f"invalid JSON ({err.msg})", file=file, line=number,
+                                    column=err.colno) from None
+        raise DataError("invalid JSON lines", file=file) from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises many types; all mean "not a readable parquet file"
+        raise DataError(f"unreadable Parquet file ({type(err).__name__}: {err})".splitlines()[0],
+                        file=str(path)) from None
+    if frame.empty:
+        raise EmptyFileError("the file has no rows", file=str(path))
+    return frame
+
+
+def _positions_from_names(names: list[str], file: str) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for pos, name in enumerate(names):
+        canon = _KNOWN.get(_norm(name))
+        if canon and canon not in positions:
+            positions[canon] = pos
+    missing = [c for c in ("user", "item") if c not in positions]
+    if missing:
+        raise ColumnError(f"no {' or '.join(missing)} column among {names}; name the columns "
+                          f"(e.g. columns=user,item,rating)", file=file, line=1)
+    return positions
+
+
+def _positions_from_values(frame: pd.DataFrame) -> dict[str, int]:
+    """Without a header: user, item, then a small-valued 3rd column is a rating, a large one a timestamp."""
+    positions = {"user": 0, "item": 1}
+    if frame.shape[1] >= 4:
+        positions.update(rating=2, timestamp=3)
+    elif frame.shape[1] == 3:
+        values = pd.to_numeric(frame[2].head(1000), errors="coerce")
+        positions["timestamp" if values.abs().max() > 1e5 else "rating"] = 2
+    return positions
+
+
+def _positions_from_caller(columns, names, width: int, file: str) -> dict[str, int]:
+    """`columns` is a list naming each position (None/'' = ignore) or a dict canon -> position/header name."""
+    if isinstance(columns, str):
+        columns = [c.strip() or None for c in columns.split(",")]
+    if isinstance(columns, dict):
+        positions = {}
+        for canon, where in columns.items():
+            if isinstance(where, str) and not where.isdigit():
+                if not names or where not in names:
+                    raise ColumnError(f"column {where!r} not found (have {names})", file=file)
+                where = names.index(where)
+            positions[canon] = int(where)
+    else:
+        positions = {c: i for i, c in enumerate(columns) if c}
+    unknown = set(positions) - set(COLUMNS)
+    if unknown:
+        raise ColumnError(f"unknown column name(s) {sorted(unknown)}; use {', '.join(COLUMNS)}",
+                          file=file)
+    if "user" not in positions or "item" not in positions:
+        raise ColumnError("the column mapping must name a user and an item column", file=file)
+    bad = [c for c, p in positions.items() if p >= width]
+    if bad:
+        raise ColumnError(f"the file has {width} column(s), no column {positions[bad[0]] + 1} for "
+                          f"{bad[0]}", file=file)
+    return positions
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _clean(frame: pd.DataFrame, positions: dict[str, int], names, file: str,
+           first_line: int) -> pd.DataFrame:
+    """Pick the canonical columns, check them, and drop duplicate (user, item) rows."""
+    def where(canon):
+        pos = positions[canon]
+        return dict(file=file, column=pos + 1, column_name=names[pos] if names else canon)
+
+    out = {}
+    for canon in ("user", "item"):
+        col = frame.iloc[:, positions[canon]]
+        text = col.astype("string").str.strip()
+        missing = text.isna().to_numpy() | (text == "").fillna(True).to_numpy()
+        if missing.any():
+            raise MissingValueError(f"missing {canon} id", line=_first_bad(missing) + first_line,
+                                    **where(canon))
+        out[canon] = text.astype(str).to_numpy(dtype=object)
+    for canon in ("rating", "timestamp"):
+        if canon not in positions:
+            continue
+        col = frame.iloc[:, positions[canon]]
+        values = pd.to_numeric(col, errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            row = _first_bad(bad)
+            raw = col.iloc[row]
+            problem = f"missing {canon}" if pd.isna(raw) else f"non-numeric {canon} {str(raw)!r}"
+            raise NonNumericError(problem, line=row + first_line, **where(canon))
+        out[canon] = values.to_numpy(dtype=np.float64)
+    clean = pd.DataFrame(out)
+    before = len(clean)
+    if "timestamp" in clean:  # keep the latest copy of a repeated (user, item)
+        clean = clean.sort_values("timestamp", kind="stable")
+    clean = clean.drop_duplicates(["user", "item"], keep="last").sort_index(kind="stable")
+    clean = clean.reset_index(drop=True)
+    clean.attrs["duplicates_dropped"] = before - len(clean)
+    clean.attrs["file"] = file
+    return clean
+
+
+def _is_json_lines(path: Path, data: bytes) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    return ".json" in suffixes or ".jsonl" in suffixes or data.lstrip()[:1] == b"{"
+
+
+def read_interactions(path, columns=None) -> pd.DataFrame:
+    """Read one interaction file into `user, item[, rating][, timestamp]` (ids as strings).
+
+    `columns` (optional) names the columns: a list per position (`["user", "item", None,
+    "timestamp"]`), a comma string (`"user,item,,timestamp"`), or a dict `{canon: position or
+    header name}`. Otherwise they are sniffed from the header or the values.
+    `df.attrs["duplicates_dropped"]` counts repeated (user, item) rows that were dropped.
+    """
+    path = Path(path)
+    file = str(path)
+    if path.is_dir():
+        raise DataError("is a folder, expected a file", file=file)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        if not path.exists():
+            raise MissingPathError("no such file or folder", file=file)
+        frame = _read_parquet(path)
+        names = [str(c) for c in frame.columns]
+        first_line = 1
+    else:
+        data = read_bytes(path)
+        if data.startswith(b"PAR1"):
+            frame, names, first_line = _read_parquet(path), None, 1
+            names = [str(c) for c in frame.columns]
+        elif _is_json_lines(path, data):
+            frame = _read_json_lines(path, data)
+            names = [str(c) for c in frame.columns]
+            first_line = 1
+        else:
+            frame, names, first_line = read_text_table(path, data)
+    if frame.shape[1] < 2:
+        raise ColumnError(f"found {frame.shape[1]} column, need at least two (user, item)",
+                          file=file, line=1)
+    if columns is not None:
+        positions = _positions_from_caller(columns, names, frame.shape[1], file)
+    elif names is not None:
+        positions = _positions_from_names(names, file)
+    else:
+        positions = _positions_from_values(frame)
+    return _clean(frame, positions, names, file, first_line)
+
+
+def read_links(path) -> pd.DataFrame:
+    """A link file: two columns `source_user, target_user` (header optional) -> DataFrame of strings."""
+    path = Path(path)
+    frame, names, first_line = read_text_table(path)
+    if frame.shape[1] < 2:
+        raise ColumnError("a link file needs two columns (source_user, target_user)",
+                          file=str(path), line=1)
+    pairs = _clean(frame, {"user": 0, "item": 1}, names, str(path), first_line)
+    links = pd.DataFrame({"source": pairs["user"], "target": pairs["item"]})
+    links.attrs["file"] = str(path)
+    return links

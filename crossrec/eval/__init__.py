@@ -1,0 +1,1 @@
+"""Evaluation: metrics (pure functions) and protocols (full ranking; sampled legacy)."""

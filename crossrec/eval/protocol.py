@@ -1,0 +1,92 @@
+"""Evaluation protocols over a method's `score(users)`, in user chunks on the training device.
+
+- `full` (default): every target item is ranked; the user's target training items are masked out.
+- `sampled:N` (legacy): each held-out item is ranked against N random items the user never
+  interacted with (fixed seed). Sampled metrics can reorder methods (Krichene & Rendle, KDD 2020).
+Per-user metrics are averaged over the users of each group: cold (no target training rows) and warm.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from crossrec.eval.metrics import KS, per_user_metrics
+from crossrec.train.tensors import PairTensors, UserItems
+
+SAMPLED_NOTE = ("sampled evaluation ranks each held-out item against a few random negatives; "
+                "it can reorder methods compared with full ranking (Krichene & Rendle, KDD 2020)")
+SAMPLED_SEED = 20200823
+
+
+def parse_mode(mode: str) -> tuple[str, int]:
+    """'full' -> ('full', 0); 'sampled:99' -> ('sampled', 99)."""
+    if mode == "full":
+        return "full", 0
+    kind, _, n = mode.partition(":")
+    if kind == "sampled" and n in ("99", "999"):
+        return "sampled", int(n)
+    raise ValueError(f"unknown evaluation mode {mode!r}; use full, sampled:99 or sampled:999")
+
+
+def _full_chunk(scores, users, train: UserItems, held: UserItems, kmax):
+    rows, items = train.coordinates(users)
+    scores[rows, items] = -torch.inf
+    relevant = torch.zeros_like(scores, dtype=torch.bool)
+    rows, items = held.coordinates(users)
+    relevant[rows, items] = True
+    top = torch.topk(scores, kmax, dim=1).indices
+    hits = relevant.gather(1, top)
+    best = scores.masked_fill(~relevant, -torch.inf).amax(dim=1, keepdim=True)
+    first_rank = (scores > best).sum(dim=1)
+    return per_user_metrics(hits, held.counts[users], first_rank)
+
+
+def _sampled_chunk(scores, users, train: UserItems, held: UserItems, n_neg, generator):
+    rows, items = held.coordinates(users)
+    n_items = scores.shape[1]
+    negatives = torch.randint(n_items, (rows.numel(), n_neg), generator=generator,
+                              device=scores.device)
+    for _ in range(20):  # redraw negatives the user has seen (vectorised rejection)
+        u = users[rows].unsqueeze(1).expand_as(negatives)
+        seen = train.contains(u, negatives) | held.contains(u, negatives)
+        if not seen.any():
+            break
+        negatives[seen] = torch.randint(n_items, (int(seen.sum()),), generator=generator,
+                                        device=scores.device)
+    pos = scores[rows, items].unsqueeze(1)
+    rank = (scores[rows.unsqueeze(1), negatives] > pos).sum(dim=1)
+    kmax = max(KS)
+    hits = torch.arange(kmax, device=scores.device).unsqueeze(0) == rank.unsqueeze(1)
+    per_row = per_user_metrics(hits, torch.ones_like(rank), rank)
+    count = torch.bincount(rows, minlength=users.numel()).float()
+    return {k: torch.zeros(users.numel(), device=scores.device).index_add_(0, rows, v) / count
+            for k, v in per_row.items()}
+
+
+@torch.no_grad()
+def evaluate(score: Callable[[torch.Tensor], torch.Tensor], data: PairTensors, split: str = "test",
+             groups=("cold", "warm"), mode: str = "full", chunk: int = 1024) -> dict:
+    """Metrics per user group: {"cold": {"hr@10": ..., "n_users": ...}, "warm": {...}}."""
+    kind, n_neg = parse_mode(mode)
+    held = data.heldout(split)
+    kmax = min(max(KS), data.n_target_items)
+    generator = torch.Generator(device=data.device).manual_seed(SAMPLED_SEED)
+    results = {}
+    for group in groups:
+        users = data.users_of(split, group)
+        sums: dict[str, float] = {}
+        for start in range(0, users.numel(), chunk):
+            batch = users[start:start + chunk]
+            scores = score(batch).float().clone()
+            if kind == "full":
+                per_user = _full_chunk(scores, batch, data.target, held, kmax)
+            else:
+                per_user = _sampled_chunk(scores, batch, data.target, held, n_neg, generator)
+            for name, values in per_user.items():
+                sums[name] = sums.get(name, 0.0) + float(values.sum())
+        n = users.numel()
+        results[group] = {name: total / n for name, total in sums.items()} if n else {}
+        results[group]["n_users"] = int(n)
+    return results

@@ -1,0 +1,44 @@
+"""Most-popular baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from crossrec.methods.base import CommonSettings, Method
+from crossrec.methods.registry import register
+
+
+@dataclass
+class PopularitySettings(CommonSettings):
+    pass
+
+
+@register("popularity")
+class Popularity(Method):
+    """Rank target items by their number of training interactions, the same list for everyone.
+
+    The yardstick every personalised method must beat (e.g. Cremonesi et al., RecSys 2010).
+    """
+
+    family = "baseline"
+    summary = ("Ranks target items by how often they were bought in training; same list for all.\n"
+               "The yardstick: a cold user with no target history gets exactly this.")
+    paper = "Cremonesi, Koren & Turrin. Performance of recommender algorithms on top-N tasks. RecSys 2010"
+    loss_latex = r"s_{u,i} = \left|\{v : (v,i) \in \mathcal{D}_T^{train}\}\right|"
+    Settings = PopularitySettings
+    phases = ()
+    needs_overlap = False
+
+    def setup(self, data, generator):
+        self.model_ = nn.Module()
+        counts = torch.bincount(data.target_items, minlength=data.n_target_items).float()
+        self.model_.register_buffer("counts", counts)
+
+    def score(self, users):
+        return self.model_.counts.expand(users.numel(), -1)
+
+    def sizes(self):
+        return {"parameters": 0}

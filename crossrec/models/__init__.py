@@ -1,0 +1,1 @@
+"""Backbones shared by methods (MF tables, MLPs)."""

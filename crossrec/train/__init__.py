@@ -1,0 +1,1 @@
+"""Generic training over a method's phases: events, early stopping, seeding, device."""

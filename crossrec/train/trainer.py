@@ -1,0 +1,167 @@
+"""The training loop: phases -> epochs -> steps, with events, early stopping and a final test.
+
+Callbacks are plain callables `callback(event, payload)`. Events:
+  start      {phases, epochs, device}
+  phase      {phase}
+  steps      {phase, epoch, rows: [(step, {name: value}), ...]}   (flushed about twice a second)
+  epoch      {phase, epoch, seconds, progress}
+  validation {phase, epoch, metrics}
+  embeddings {stage: "before"|"after", vectors}
+A callback may raise to stop training (the worker does so on cancel).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from crossrec.data.errors import SettingError
+from crossrec.data.pair import DomainPair
+from crossrec.eval.protocol import SAMPLED_NOTE, evaluate, parse_mode
+from crossrec.methods.base import Method
+from crossrec.train.device import pick_device
+from crossrec.train.seeding import seed_everything
+from crossrec.train.tensors import PairTensors
+
+FLUSH_SECONDS = 0.5
+SELECT_METRIC = "ndcg@10"
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    metrics: dict                 # test metrics per group: {"cold": {...}, "warm": {...}}
+    valid: dict                   # validation metrics of the selected state
+    best_epoch: int
+    train_seconds: float
+    eval: str
+    device: str
+    sizes: dict
+    embeddings_before: dict = field(repr=False, default_factory=dict)
+    embeddings_after: dict = field(repr=False, default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+class Trainer:
+    def __init__(self, method: Method, pair: DomainPair, device: str = "auto", seed: int = 0,
+                 eval_mode: str = "full", callbacks=()):
+        parse_mode(eval_mode)  # fail early on a bad mode
+        self.method, self.pair, self.seed, self.eval_mode = method, pair, seed, eval_mode
+        self.device = pick_device(device)
+        self.callbacks = list(callbacks)
+
+    def _emit(self, event: str, **payload) -> None:
+        for callback in self.callbacks:
+            callback(event, payload)
+
+    def _flush(self, phase, epoch, pending) -> None:
+        if not pending:
+            return
+        names = list(pending[0][1])
+        values = torch.stack([torch.stack([losses[n].detach().float() for n in names])
+                              for _, losses in pending]).cpu().tolist()
+        rows = []
+        for (step, _), vals in zip(pending, values):
+            bad = [n for n, v in zip(names, vals) if not math.isfinite(v)]
+            if bad:
+                kind = "NaN" if any(math.isnan(v) for v in vals) else "infinite"
+                raise TrainingDiverged(f"loss became {kind} at epoch {epoch}, step {step} "
+                                       f"({bad[0]}); try a smaller lr")
+            rows.append((step, dict(zip(names, vals))))
+        pending.clear()
+        self._emit("steps", phase=phase, epoch=epoch, rows=rows)
+
+    def _validate(self, group: str) -> dict:
+        self.method.model_.eval()
+        result = evaluate(self.method.score, self.data, "valid", (group,), self.eval_mode)[group]
+        self.method.model_.train()
+        return result
+
+    def _run_phase(self, phase: str, generator, done_epochs: int, total_epochs: int) -> tuple[int, dict]:
+        method = self.method
+        group = method.validation_group(phase)
+        if group is not None and self.data.users_of("valid", group).numel() == 0:
+            group = None  # nothing to select on (e.g. no cold validation users)
+        optimizers = method.optimizers(phase)
+        best_score, best_epoch, best_state, best_valid, waited = -1.0, 0, None, {}, 0
+        step = 0
+        epochs = method.epochs_for(phase)
+        for epoch in range(1, epochs + 1):
+            started = last_flush = time.perf_counter()
+            pending = []
+            method.model_.train()
+            for batch in method.batches(phase, generator):
+                losses = method.training_step(batch, phase)
+                for opt in optimizers:
+                    opt.zero_grad(set_to_none=True)
+                losses["loss"].backward()
+                for opt in optimizers:
+                    opt.step()
+                method.after_step(phase)
+                step += 1
+                pending.append((step, losses))
+                if time.perf_counter() - last_flush > FLUSH_SECONDS:
+                    self._flush(phase, epoch, pending)
+                    last_flush = time.perf_counter()
+            self._flush(phase, epoch, pending)
+            self._emit("epoch", phase=phase, epoch=epoch, seconds=time.perf_counter() - started,
+                       progress=(done_epochs + epoch) / total_epochs)
+            if group is None:
+                continue
+            valid = self._validate(group)
+            self._emit("validation", phase=phase, epoch=epoch, metrics=valid)
+            if valid[SELECT_METRIC] > best_score:
+                best_score, best_epoch, best_valid, waited = valid[SELECT_METRIC], epoch, valid, 0
+                best_state = copy.deepcopy(method.model_.state_dict())
+            else:
+                waited += 1
+                if waited >= method.settings.patience:
+                    break
+        if best_state is not None:
+            method.model_.load_state_dict(best_state)
+        method.end_phase(phase)
+        return (best_epoch or epochs), best_valid
+
+    def fit(self) -> TrainResult:
+        method = self.method
+        generator = seed_everything(self.seed, self.device)
+        started = time.perf_counter()
+        self.data = PairTensors(self.pair, self.device)
+        if method.needs_overlap and not bool(self.data.overlap.any()):
+            raise SettingError(f"method {method.name} needs users shared by both domains, and "
+                               f"this pair has none (give a link file?)")
+        method.setup(self.data, generator)
+        phases = list(method.phases)
+        total = max(1, sum(method.epochs_for(p) for p in phases))
+        self._emit("start", phases=phases, epochs=total, device=str(self.device))
+        # "Before alignment" is the start of training, or of the method's alignment phase.
+        before = method.embeddings() if method.alignment_phase is None else {}
+        done, best_epoch, valid = 0, 0, {}
+        for phase in phases:
+            if phase == method.alignment_phase:
+                before = method.embeddings()
+            self._emit("phase", phase=phase)
+            epoch, phase_valid = self._run_phase(phase, generator, done, total)
+            done += method.epochs_for(phase)
+            if phase_valid:
+                best_epoch, valid = epoch, phase_valid
+        if before:
+            self._emit("embeddings", stage="before", vectors=before)
+        method.model_.eval()
+        train_seconds = time.perf_counter() - started
+        metrics = evaluate(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
+        after = method.embeddings()
+        if after:
+            self._emit("embeddings", stage="after", vectors=after)
+        notes = [SAMPLED_NOTE] if self.eval_mode != "full" else []
+        return TrainResult(metrics=metrics, valid=valid, best_epoch=best_epoch,
+                           train_seconds=train_seconds, eval=self.eval_mode, device=str(self.device),
+                           sizes=method.sizes(), embeddings_before=before, embeddings_after=after,
+                           notes=notes)
