@@ -31,15 +31,16 @@ def parse_mode(mode: str) -> tuple[str, int]:
 
 
 def _full_chunk(scores, users, train: UserItems, held: UserItems, kmax):
+    """Metrics of one chunk; `scores` is consumed (masked, then overwritten in place)."""
     rows, items = train.coordinates(users)
     scores[rows, items] = -torch.inf
-    relevant = torch.zeros_like(scores, dtype=torch.bool)
     rows, items = held.coordinates(users)
-    relevant[rows, items] = True
+    best = torch.full((users.numel(),), -torch.inf, device=scores.device)
+    best = best.scatter_reduce(0, rows, scores[rows, items], reduce="amax")
     top = torch.topk(scores, kmax, dim=1).indices
-    hits = relevant.gather(1, top)
-    best = scores.masked_fill(~relevant, -torch.inf).amax(dim=1, keepdim=True)
-    first_rank = (scores > best).sum(dim=1)
+    hits = held.contains(users.unsqueeze(1).expand_as(top), top)
+    # rank of the best held-out item = items scored strictly higher; in place, no B x I copy
+    first_rank = scores.gt_(best.unsqueeze(1)).sum(dim=1)
     return per_user_metrics(hits, held.counts[users], first_rank)
 
 
@@ -79,7 +80,7 @@ def evaluate(score: Callable[[torch.Tensor], torch.Tensor], data: PairTensors, s
         sums: dict[str, float] = {}
         for start in range(0, users.numel(), chunk):
             batch = users[start:start + chunk]
-            scores = score(batch).float().clone()
+            scores = score(batch).float()  # a fresh tensor: the chunk consumes it
             if kind == "full":
                 per_user = _full_chunk(scores, batch, data.target, held, kmax)
             else:

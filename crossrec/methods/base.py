@@ -29,12 +29,12 @@ def setting(default, help: str, low=None, high=None, choices=None):
 class CommonSettings:
     """Settings every method accepts."""
 
-    dim: int = setting(64, "embedding dimension", 2, 1024)
-    epochs: int = setting(40, "maximum epochs per training phase", 1, 10_000)
+    dim: int = setting(128, "embedding dimension", 2, 1024)
+    epochs: int = setting(100, "maximum epochs per training phase", 1, 10_000)
     lr: float = setting(0.05, "learning rate", 1e-6, 10.0)
     batch_size: int = setting(4096, "interactions (or users) per step", 8, 1_000_000)
-    weight_decay: float = setting(0.01, "L2 penalty on the parameters a step touches", 0.0, 10.0)
-    patience: int = setting(5, "epochs without validation NDCG@10 gain before stopping", 1, 1000)
+    weight_decay: float = setting(0.005, "L2 penalty on the parameters a step touches", 0.0, 10.0)
+    patience: int = setting(10, "epochs without validation NDCG@10 gain before stopping", 1, 1000)
 
 
 def settings_schema(cls) -> list[dict]:
@@ -153,7 +153,8 @@ class Method:
 
     # --- use -------------------------------------------------------------------------------
     def score(self, users: torch.Tensor) -> torch.Tensor:
-        """Scores [len(users), n_target_items] of every target item."""
+        """Scores [len(users), n_target_items] of every target item, as a new tensor
+        (the evaluator masks it in place)."""
         raise NotImplementedError
 
     def embeddings(self) -> dict[str, np.ndarray]:

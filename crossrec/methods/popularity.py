@@ -38,7 +38,7 @@ class Popularity(Method):
         self.model_.register_buffer("counts", counts)
 
     def score(self, users):
-        return self.model_.counts.expand(users.numel(), -1)
+        return self.model_.counts.repeat(users.numel(), 1)
 
     def sizes(self):
         return {"parameters": 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crossrec.methods.base import CommonSettings, Method, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
 from crossrec.methods.registry import register
 from crossrec.models.mf import MF
 from crossrec.train.sampling import bpr_triples
@@ -12,7 +12,8 @@ from crossrec.train.sampling import bpr_triples
 
 @dataclass
 class TargetOnlySettings(CommonSettings):
-    pass
+    negatives: int = setting(1, "negative candidates per positive; >1 trains on the hardest "
+                                "(dynamic negative sampling)", 1, 64)
 
 
 @register("target_only")
@@ -39,7 +40,8 @@ class TargetOnly(Method):
 
     def batches(self, phase, generator):
         d = self.data_
-        return bpr_triples(d.target_users, d.target_items, d.target, self.settings.batch_size, generator)
+        return bpr_triples(d.target_users, d.target_items, d.target, self.settings.batch_size,
+                           generator, self.settings.negatives)
 
     def training_step(self, batch, phase):
         return self.model_.bpr(*batch, reg=self.settings.weight_decay)

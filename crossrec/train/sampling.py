@@ -10,23 +10,27 @@ from crossrec.train.tensors import UserItems
 
 
 def sample_negatives(users: torch.Tensor, n_items: int, seen: UserItems,
-                     generator: torch.Generator) -> torch.Tensor:
-    """Uniform items; one vectorised redraw of those the user has seen (rare collisions remain)."""
-    neg = torch.randint(n_items, users.shape, generator=generator, device=users.device)
-    hit = seen.contains(users, neg)
+                     generator: torch.Generator, per_user: int = 1) -> torch.Tensor:
+    """Uniform items, [B] (or [B, per_user] candidates); one vectorised redraw of those the
+    user has seen (rare collisions remain)."""
+    shape = users.shape if per_user == 1 else (users.numel(), per_user)
+    neg = torch.randint(n_items, shape, generator=generator, device=users.device)
+    hit = seen.contains(users if per_user == 1 else users.unsqueeze(1).expand(shape), neg)
     if hit.any():
         neg[hit] = torch.randint(n_items, (int(hit.sum()),), generator=generator, device=users.device)
     return neg
 
 
 def bpr_triples(users: torch.Tensor, items: torch.Tensor, seen: UserItems, batch_size: int,
-                generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """One epoch over the rows (users[k], items[k]) in random order, each with a negative."""
+                generator: torch.Generator, negatives: int = 1
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """One epoch over the rows (users[k], items[k]) in random order, each with a negative
+    (or `negatives` candidates to pick the hardest from)."""
     perm = torch.randperm(users.numel(), generator=generator, device=users.device)
     for start in range(0, users.numel(), batch_size):
         idx = perm[start:start + batch_size]
         u = users[idx]
-        yield u, items[idx], sample_negatives(u, seen.n_items, seen, generator)
+        yield u, items[idx], sample_negatives(u, seen.n_items, seen, generator, negatives)
 
 
 def user_batches(users: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:

@@ -1,0 +1,1 @@
+"""Alignment analysis: projections (UMAP, PCA, t-SNE) and alignment metrics."""

@@ -1,0 +1,1 @@
+"""Runs: the store (SQLite), artifacts, the executor seam and the background worker."""

@@ -1,0 +1,66 @@
+"""ArtifactStore: the files of a run (embeddings, projections, checkpoint, logs).
+
+A local folder per run now; object storage later would implement the same methods.
+No torch here: the UI reads artifacts too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class ArtifactStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path(self, run_id: str, name: str) -> Path:
+        folder = self.root / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def exists(self, run_id: str, name: str) -> bool:
+        return (self.root / run_id / name).exists()
+
+    def names(self, run_id: str) -> list[str]:
+        folder = self.root / run_id
+        return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+    def write_bytes(self, run_id: str, name: str, data: bytes) -> Path:
+        """Write atomically (temp file + rename) so readers never see half a file."""
+        final = self.path(run_id, name)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, final)
+        return final
+
+    def read_bytes(self, run_id: str, name: str) -> bytes:
+        return (self.root / run_id / name).read_bytes()
+
+    def save_json(self, run_id: str, name: str, obj) -> Path:
+        return self.write_bytes(run_id, name, json.dumps(obj, default=float).encode())
+
+    def load_json(self, run_id: str, name: str):
+        return json.loads(self.read_bytes(run_id, name))
+
+    def save_arrays(self, run_id: str, name: str, **arrays) -> Path:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        return self.write_bytes(run_id, name, buf.getvalue())
+
+    def load_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
+        with np.load(io.BytesIO(self.read_bytes(run_id, name)), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+
+    def save_frame(self, run_id: str, name: str, frame: pd.DataFrame) -> Path:
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return self.write_bytes(run_id, name, buf.getvalue())
+
+    def load_frame(self, run_id: str, name: str) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self.read_bytes(run_id, name)))

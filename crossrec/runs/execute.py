@@ -1,0 +1,201 @@
+"""Execute one stored run in this process: train, stream metrics, save artifacts, project.
+
+Used by the worker's child processes and by the foreground `python -m crossrec train`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+import numpy as np
+import pandas as pd
+import torch
+
+from crossrec.analysis.alignment import alignment_metrics
+from crossrec.analysis.projection import project
+from crossrec.data.catalog import load_pair
+from crossrec.data.errors import DataError, SettingError
+from crossrec.data.pair import DomainPair
+from crossrec.methods.registry import get_method
+from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.store import RunStore
+from crossrec.train.trainer import Trainer, TrainingDiverged
+
+HEARTBEAT_SECONDS = 1.0
+POINTS_PER_DOMAIN = 1500   # users per domain kept for plots and alignment metrics
+SLOW_PROJECTIONS = ("umap", "tsne")
+
+
+class RunCancelled(Exception):
+    """The user asked the run to stop."""
+
+
+class RunLogger:
+    """Trainer callback: metric rows into the store, progress and cancel via a heartbeat thread."""
+
+    def __init__(self, store: RunStore, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.progress = 0.0
+        self.cancelled = False
+        self.step = 0
+        self.embeddings: dict[str, dict] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.cancelled = self.store.heartbeat(self.run_id, self.progress) or self.cancelled
+            except Exception:  # a locked moment must not kill the run; the next beat retries
+                pass
+
+    def __call__(self, event: str, payload: dict) -> None:
+        now = time.time()
+        if event == "steps":
+            rows = []
+            for step, losses in payload["rows"]:
+                self.step = step
+                rows += [(payload["phase"], payload["epoch"], step, name, value, now)
+                         for name, value in losses.items()]
+            self.store.add_metrics(self.run_id, rows)
+        elif event == "validation":
+            self.store.add_metrics(self.run_id, [
+                (payload["phase"], payload["epoch"], self.step, f"valid_{k}", payload["metrics"][k], now)
+                for k in ("ndcg@10", "hr@10") if k in payload["metrics"]])
+        elif event == "epoch":
+            self.progress = payload["progress"]
+        elif event == "embeddings":
+            self.embeddings[payload["stage"]] = payload["vectors"]
+        if self.cancelled:
+            raise RunCancelled()
+
+
+def sample_points(pair: DomainPair, seed: int) -> pd.DataFrame:
+    """Users shown in plots: up to POINTS_PER_DOMAIN per domain, cold users first."""
+    rng = np.random.default_rng(seed)
+    has_train = pair.has_target_train()
+    held = np.zeros(pair.n_users, bool)
+    held[pair.target_test.users] = True
+    held[pair.target_valid.users] = True
+    cold = held & ~has_train
+    frames = []
+    for domain, members in (("source", pair.in_source), ("target", has_train)):
+        users = np.flatnonzero(members)
+        order = np.argsort(~cold[users] + rng.random(users.size) * 0.5)  # cold first, then random
+        users = np.sort(users[order[:POINTS_PER_DOMAIN]])
+        frames.append(pd.DataFrame({"user": users, "domain": domain,
+                                    "overlap": pair.overlap[users], "cold": cold[users]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def stage_vectors(points: pd.DataFrame, vectors: dict, stage: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Rows and vectors of one stage: source points use the aligned vectors after alignment."""
+    src_key = "aligned" if stage == "after" and "aligned" in vectors else "source"
+    parts, rows = [], []
+    for domain, key in (("source", src_key), ("target", "target")):
+        if key not in vectors:
+            continue
+        sel = points[points["domain"] == domain]
+        rows.append(sel)
+        parts.append(vectors[key][sel["user"].to_numpy()])
+    if not parts:
+        return None
+    frame = pd.concat(rows, ignore_index=True)
+    frame["stage"] = stage
+    return frame, np.vstack(parts).astype(np.float32)
+
+
+def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
+    """Per-stage vectors, PCA projections and alignment metrics; returns the summary part."""
+    points = sample_points(pair, seed)
+    alignment, stages = {}, {}
+    for stage, vectors in embeddings.items():
+        got = stage_vectors(points, vectors, stage)
+        if got is None:
+            continue
+        frame, x = got
+        stages[stage] = (frame, x)
+        artifacts.save_arrays(run_id, f"vectors_{stage}.npz", x=x)
+        artifacts.save_frame(run_id, f"points_{stage}.parquet", frame)
+        src, tgt = x[(frame["domain"] == "source").to_numpy()], x[(frame["domain"] == "target").to_numpy()]
+        if len(src) > 5 and len(tgt) > 5:
+            alignment[stage] = alignment_metrics(src, tgt, seed)
+    if stages:
+        pca = pd.concat([project(f, x, "pca", seed) for f, x in stages.values()], ignore_index=True)
+        artifacts.save_frame(run_id, "projection_pca.parquet", pca)
+    return {"alignment": alignment, "projections": ["pca"] if stages else []}
+
+
+def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
+    """UMAP and t-SNE of the saved stage vectors (after the run is done; pages never wait)."""
+    artifacts = ArtifactStore(store.home / "artifacts")
+    stages = [s for s in ("before", "after") if artifacts.exists(run_id, f"vectors_{s}.npz")]
+    if not stages:
+        return
+    done = ["pca"]
+    for method in SLOW_PROJECTIONS:
+        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
+                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], method, seed)
+                  for s in stages]
+        artifacts.save_frame(run_id, f"projection_{method}.parquet", pd.concat(frames, ignore_index=True))
+        done.append(method)
+        store.update_summary(run_id, projections=list(done))
+
+
+def load_checkpoint(path) -> dict:
+    """A run's saved parameters (tensors only: weights_only=True refuses pickled code)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _failure_message(err: BaseException) -> str:
+    if isinstance(err, torch.cuda.OutOfMemoryError):
+        return "CUDA out of memory: try a smaller batch_size or dim"
+    if isinstance(err, MemoryError):
+        return "out of memory: try a smaller batch_size or dim"
+    if isinstance(err, (TrainingDiverged, DataError, SettingError)):
+        return str(err)
+    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+
+
+def execute_run(store: RunStore, run_id: str, slow_projections: bool = True):
+    """Train a claimed (running) run to its end state. Returns the TrainResult or None."""
+    run = store.get_run(run_id)
+    artifacts = ArtifactStore(store.home / "artifacts")
+    try:
+        with RunLogger(store, run_id) as logger:
+            pair = load_pair(run["pair"])
+            method = get_method(run["method"])(run["settings"])
+            trainer = Trainer(method, pair, device=run["device"], seed=run["seed"],
+                              eval_mode=run["eval"], callbacks=[logger])
+            result = trainer.fit()
+            torch.save(method.model_.state_dict(), artifacts.path(run_id, "checkpoint.pt"))
+            analysis = _save_analysis(store, artifacts, run_id, pair, logger.embeddings, run["seed"])
+    except RunCancelled:
+        store.finish(run_id, "cancelled", error="cancelled by the user")
+        return None
+    except BaseException as err:  # noqa: BLE001 - every failure must end the run, with a reason
+        artifacts.write_bytes(run_id, "error.log", traceback.format_exc().encode())
+        store.finish(run_id, "failed", error=_failure_message(err))
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        return None
+    summary = {"best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
+               "valid": result.valid, "sizes": result.sizes, "notes": result.notes,
+               "device": result.device, "pair_stats": pair.stats(), **analysis}
+    store.finish(run_id, "done", metrics=result.metrics, summary=summary)
+    if slow_projections:
+        try:
+            compute_slow_projections(store, run_id, run["seed"])
+        except Exception:  # the run's results stand; the page falls back to PCA
+            artifacts.write_bytes(run_id, "projection_error.log", traceback.format_exc().encode())
+    return result

@@ -1,0 +1,294 @@
+"""RunStore: every read and write of runs, metric rows and workers (SQLite in WAL mode).
+
+One connection per call keeps it safe across Streamlit's script threads and worker processes;
+WAL lets one writer and many readers work at once, and the busy timeout absorbs the rest.
+A PostgreSQL store for shared deployments would implement the same public methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+BUSY_TIMEOUT_MS = 30_000
+
+# Each entry upgrades the schema by one version; never edit an entry once released.
+MIGRATIONS = [
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY, name TEXT, pair TEXT NOT NULL, pair_name TEXT, method TEXT NOT NULL,
+        settings TEXT NOT NULL, seed INTEGER NOT NULL, device TEXT NOT NULL, eval TEXT NOT NULL,
+        status TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL,
+        progress REAL DEFAULT 0, error TEXT, worker_pid INTEGER, worker_host TEXT,
+        cancel_requested INTEGER DEFAULT 0, metrics TEXT, summary TEXT);
+    CREATE INDEX runs_status ON runs(status, created);
+    CREATE TABLE metrics (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, phase TEXT, epoch INTEGER,
+        step INTEGER, name TEXT NOT NULL, value REAL, time REAL);
+    CREATE INDEX metrics_run ON metrics(run_id, id);
+    CREATE TABLE workers (
+        pid INTEGER NOT NULL, host TEXT NOT NULL, started REAL, heartbeat REAL, info TEXT,
+        PRIMARY KEY (host, pid));
+    """,
+]
+_JSON_COLUMNS = ("pair", "settings", "metrics", "summary")
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CROSSREC_HOME", "runs")).resolve()
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child is dead for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class RunStore:
+    def __init__(self, home: str | Path | None = None):
+        self.home = Path(home).resolve() if home else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / "crossrec.sqlite"
+        self.host = socket.gethostname()
+        self._migrate()
+
+    @contextmanager
+    def _connect(self, immediate: bool = False):
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            con.row_factory = sqlite3.Row
+            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _migrate(self) -> None:
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("BEGIN IMMEDIATE")
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    con.execute(statement)
+                con.execute(f"PRAGMA user_version={number}")
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._connect() as con:
+            return con.execute("PRAGMA user_version").fetchone()[0]
+
+    @staticmethod
+    def _row(row) -> dict | None:
+        if row is None:
+            return None
+        out = dict(row)
+        for key in _JSON_COLUMNS:
+            if out.get(key) is not None:
+                out[key] = json.loads(out[key])
+        return out
+
+    # --- runs ----------------------------------------------------------------------------
+    def create_run(self, pair: dict, method: str, settings: dict, seed: int = 0,
+                   device: str = "auto", eval_mode: str = "full", name: str | None = None,
+                   pair_name: str | None = None, status: str = "queued") -> str:
+        run_id = new_run_id()
+        with self._connect(immediate=True) as con:
+            con.execute(
+                "INSERT INTO runs (id, name, pair, pair_name, method, settings, seed, device, eval,"
+                " status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, name or f"{method} s{seed}", json.dumps(pair), pair_name or pair_label(pair),
+                 method, json.dumps(settings), seed, device, eval_mode, status, time.time()))
+        return run_id
+
+    def get_run(self, run_id: str) -> dict | None:
+        with self._connect() as con:
+            return self._row(con.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone())
+
+    def list_runs(self, statuses=None, limit: int | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM runs", []
+        if statuses:
+            sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args += list(statuses)
+        sql += " ORDER BY created DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as con:
+            return [self._row(r) for r in con.execute(sql, args).fetchall()]
+
+    def claim_next(self, worker_pid: int) -> dict | None:
+        """Atomically move the oldest queued run to running and return it (None when idle)."""
+        with self._connect(immediate=True) as con:
+            row = con.execute("SELECT id FROM runs WHERE status='queued' AND cancel_requested=0 "
+                              "ORDER BY created LIMIT 1").fetchone()
+            if row is None:
+                return None
+            now = time.time()
+            con.execute("UPDATE runs SET status='running', started=?, heartbeat=?, worker_pid=?, "
+                        "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, row["id"]))
+        return self.get_run(row["id"])
+
+    def start_run(self, run_id: str, worker_pid: int) -> None:
+        """Mark a run running in this process (foreground `train`)."""
+        now = time.time()
+        with self._connect(immediate=True) as con:
+            con.execute("UPDATE runs SET status='running', started=?, heartbeat=?, worker_pid=?, "
+                        "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, run_id))
+
+    def heartbeat(self, run_id: str, progress: float | None = None) -> bool:
+        """Record liveness (and progress); returns whether a cancel was requested."""
+        with self._connect(immediate=True) as con:
+            if progress is None:
+                con.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run_id))
+            else:
+                con.execute("UPDATE runs SET heartbeat=?, progress=? WHERE id=?",
+                            (time.time(), progress, run_id))
+            row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def finish(self, run_id: str, status: str, error: str | None = None,
+               metrics: dict | None = None, summary: dict | None = None) -> None:
+        """End a run (done/failed/cancelled); only an active run can end, and only once."""
+        assert status in ("done", "failed", "cancelled")
+        with self._connect(immediate=True) as con:
+            con.execute(
+                "UPDATE runs SET status=?, error=?, finished=?, metrics=COALESCE(?, metrics), "
+                "summary=COALESCE(?, summary), progress=CASE WHEN ?='done' THEN 1 ELSE progress END "
+                "WHERE id=? AND status IN ('queued','running')",
+                (status, error, time.time(), json.dumps(metrics) if metrics is not None else None,
+                 json.dumps(summary) if summary is not None else None, status, run_id))
+
+    def update_summary(self, run_id: str, **fields) -> None:
+        """Merge keys into a run's summary (e.g. projections computed after training)."""
+        with self._connect(immediate=True) as con:
+            row = con.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()
+            summary = json.loads(row[0]) if row and row[0] else {}
+            summary.update(fields)
+            con.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
+
+    def request_cancel(self, run_id: str) -> str | None:
+        """Ask a run to stop; a queued run is cancelled at once. Returns its status, None if unknown."""
+        with self._connect(immediate=True) as con:
+            row = con.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            if row["status"] == "queued":
+                con.execute("UPDATE runs SET status='cancelled', finished=?, cancel_requested=1 "
+                            "WHERE id=?", (time.time(), run_id))
+                return "cancelled"
+            if row["status"] == "running":
+                con.execute("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
+            return row["status"]
+
+    def fail_dead_runs(self, stale_seconds: float = 20.0) -> list[str]:
+        """Fail running runs whose process on this host is gone, or whose heartbeat stopped."""
+        now = time.time()
+        failed = []
+        with self._connect(immediate=True) as con:
+            for row in con.execute("SELECT id, worker_pid, worker_host, heartbeat FROM runs "
+                                   "WHERE status='running'").fetchall():
+                if row["worker_host"] == self.host and not pid_alive(row["worker_pid"]):
+                    reason = f"the worker process (pid {row['worker_pid']}) died during the run"
+                elif now - (row["heartbeat"] or 0) > stale_seconds:
+                    reason = f"no heartbeat for {now - (row['heartbeat'] or 0):.0f} s (worker lost)"
+                else:
+                    continue
+                con.execute("UPDATE runs SET status='failed', error=?, finished=? WHERE id=? "
+                            "AND status='running'", (reason, now, row["id"]))
+                failed.append(row["id"])
+        return failed
+
+    def delete_run(self, run_id: str) -> None:
+        with self._connect(immediate=True) as con:
+            con.execute("DELETE FROM metrics WHERE run_id=?", (run_id,))
+            con.execute("DELETE FROM runs WHERE id=?", (run_id,))
+
+    # --- metric rows ---------------------------------------------------------------------
+    def add_metrics(self, run_id: str, rows: list[tuple]) -> None:
+        """rows: (phase, epoch, step, name, value, time)."""
+        if rows:
+            with self._connect(immediate=True) as con:
+                con.executemany("INSERT INTO metrics (run_id, phase, epoch, step, name, value, time)"
+                                " VALUES (?,?,?,?,?,?,?)", [(run_id, *r) for r in rows])
+
+    def metrics(self, run_id: str, after_id: int = 0) -> list[dict]:
+        with self._connect() as con:
+            return [dict(r) for r in con.execute(
+                "SELECT id, phase, epoch, step, name, value, time FROM metrics WHERE run_id=? "
+                "AND id>? ORDER BY id", (run_id, after_id)).fetchall()]
+
+    def count_metrics(self, run_id: str) -> int:
+        with self._connect() as con:
+            return con.execute("SELECT COUNT(*) FROM metrics WHERE run_id=?", (run_id,)).fetchone()[0]
+
+    # --- workers -------------------------------------------------------------------------
+    def worker_beat(self, pid: int, info: dict | None = None) -> None:
+        now = time.time()
+        with self._connect(immediate=True) as con:
+            con.execute("INSERT INTO workers (pid, host, started, heartbeat, info) VALUES (?,?,?,?,?)"
+                        " ON CONFLICT(host, pid) DO UPDATE SET heartbeat=excluded.heartbeat, "
+                        "info=COALESCE(excluded.info, workers.info)",
+                        (pid, self.host, now, now, json.dumps(info) if info else None))
+
+    def worker_gone(self, pid: int) -> None:
+        with self._connect(immediate=True) as con:
+            con.execute("DELETE FROM workers WHERE host=? AND pid=?", (self.host, pid))
+
+    def live_workers(self, stale_seconds: float = 10.0) -> list[dict]:
+        """Workers with a fresh heartbeat (and, on this host, a live process)."""
+        now = time.time()
+        with self._connect() as con:
+            rows = [dict(r) for r in con.execute("SELECT * FROM workers").fetchall()]
+        alive = []
+        for row in rows:
+            if now - row["heartbeat"] > stale_seconds:
+                continue
+            if row["host"] == self.host and not pid_alive(row["pid"]):
+                continue
+            row["info"] = json.loads(row["info"]) if row["info"] else {}
+            alive.append(row)
+        return alive
+
+    def integrity_ok(self) -> bool:
+        with self._connect() as con:
+            return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def pair_label(pair: dict) -> str:
+    """A short human name for a pair reference."""
+    if "catalog" in pair:
+        return pair["catalog"]
+    return f"{Path(pair['source']).name.split('.')[0]}->{Path(pair['target']).name.split('.')[0]}"

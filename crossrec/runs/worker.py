@@ -1,0 +1,167 @@
+"""The long-lived worker: claims queued runs and trains each in its own child process.
+
+- A child per run: a crash or an out-of-memory kills that run only; the worker marks it failed.
+- A spare child is started ahead of time and imports torch while idle, so a new run starts
+  training within about a second of its submission.
+- Children die with the worker (PR_SET_PDEATHSIG on Linux, plus a parent watch), so a killed
+  worker leaves no orphan holding a GPU or writing to a run nobody owns; the next worker (or
+  the app) fails such runs with the reason.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from crossrec.runs.store import RunStore
+
+POLL_SECONDS = 0.2
+BEAT_SECONDS = 1.0
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: the child's parent watch still stops it
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(1.0)
+
+
+def child_main(home: str) -> int:
+    """Entry of a child: warm up, read one run id from stdin, execute it, exit."""
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    from crossrec.runs import execute  # imports torch and every method while we wait
+    import crossrec.methods  # noqa: F401
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    execute.execute_run(RunStore(home), line)
+    return 0
+
+
+@dataclass
+class Child:
+    process: subprocess.Popen
+    run_id: str | None = None
+
+
+class Worker:
+    def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False):
+        self.store, self.concurrency, self.once = store, max(1, concurrency), once
+        self.pid = os.getpid()
+        self.active: list[Child] = []
+        self.spare: Child | None = None
+        self._stopping = False
+
+    def _spawn(self) -> Child:
+        log = open(self.store.home / "worker-children.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crossrec", "_child", str(self.store.home)],
+            stdin=subprocess.PIPE, stdout=log, stderr=log, preexec_fn=_die_with_parent,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        log.close()
+        return Child(process)
+
+    def _device_info(self) -> dict:
+        # Asked of a short-lived process so the worker itself never imports torch.
+        code = ("import json,torch;from crossrec.train.device import available_devices;"
+                "print(json.dumps(available_devices()))")
+        try:
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 timeout=120).stdout.strip().splitlines()
+            import json
+            return {"devices": json.loads(out[-1])} if out else {}
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            return {}
+
+    def _start(self, run: dict) -> None:
+        child = self.spare if self.spare and self.spare.process.poll() is None else self._spawn()
+        self.spare = None
+        child.run_id = run["id"]
+        child.process.stdin.write((run["id"] + "\n").encode())
+        child.process.stdin.flush()
+        self.active.append(child)
+
+    def _reap(self) -> None:
+        for child in list(self.active):
+            code = child.process.poll()
+            if code is None:
+                continue
+            self.active.remove(child)
+            run = self.store.get_run(child.run_id)
+            if run and run["status"] == "running":
+                how = f"signal {-code}" if code < 0 else f"exit code {code}"
+                hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
+                self.store.finish(child.run_id, "failed",
+                                  error=f"the training process died ({how}){hint}")
+
+    def _queued(self) -> bool:
+        return bool(self.store.list_runs(("queued",), limit=1))
+
+    def stop(self, *_):
+        self._stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        self.store.worker_beat(self.pid, {"concurrency": self.concurrency})
+        self.store.fail_dead_runs()
+        threading.Thread(target=lambda: self.store.worker_beat(self.pid, self._device_info()),
+                         daemon=True).start()
+        last_beat = 0.0
+        try:
+            while not self._stopping:
+                now = time.time()
+                if now - last_beat > BEAT_SECONDS:
+                    self.store.worker_beat(self.pid)
+                    self.store.fail_dead_runs()
+                    last_beat = now
+                self._reap()
+                while len(self.active) < self.concurrency:
+                    run = self.store.claim_next(self.pid)
+                    if run is None:
+                        break
+                    self._start(run)
+                if self.spare is None and not (self.once and not self._queued()):
+                    self.spare = self._spawn()
+                if self.once and not self.active and not self._queued():
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            for child in self.active + ([self.spare] if self.spare else []):
+                if child.process.poll() is None:
+                    child.process.kill()
+            self._reap()
+            self.store.worker_gone(self.pid)
+        return 0
+
+
+def start_background_worker(store: RunStore) -> int:
+    """Start a detached worker process (used by the app when none is alive); returns its pid."""
+    log = open(store.home / "worker.log", "ab")
+    process = subprocess.Popen([sys.executable, "-m", "crossrec", "worker"],
+                               stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                               start_new_session=True,
+                               env={**os.environ, "CROSSREC_HOME": str(store.home)})
+    log.close()
+    return process.pid
+
+
+def ensure_worker(store: RunStore) -> dict:
+    """A live worker's record, starting one when none is alive."""
+    live = store.live_workers()
+    if live:
+        return live[0]
+    pid = start_background_worker(store)
+    return {"pid": pid, "info": {}, "starting": True}
