@@ -138,6 +138,9 @@ class Method:
     def optimizers(self, phase: str) -> list[torch.optim.Optimizer]:
         raise NotImplementedError
 
+    def start_phase(self, phase: str) -> None:
+        """Hook when a phase starts."""
+
     def after_step(self, phase: str) -> None:
         """Hook after the optimiser step (e.g. schedules)."""
 

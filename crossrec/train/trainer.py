@@ -129,6 +129,14 @@ class Trainer:
         method.end_phase(phase)
         return (best_epoch or epochs), best_valid
 
+    def _snapshot(self) -> dict:
+        """The method's user vectors, computed in eval mode (no dropout, no sampling)."""
+        self.method.model_.eval()
+        with torch.no_grad():
+            vectors = self.method.embeddings()
+        self.method.model_.train()
+        return vectors
+
     def fit(self) -> TrainResult:
         method = self.method
         generator = seed_everything(self.seed, self.device)
@@ -142,12 +150,13 @@ class Trainer:
         total = max(1, sum(method.epochs_for(p) for p in phases))
         self._emit("start", phases=phases, epochs=total, device=str(self.device))
         # "Before alignment" is the start of training, or of the method's alignment phase.
-        before = method.embeddings() if method.alignment_phase is None else {}
+        before = self._snapshot() if method.alignment_phase is None else {}
         done, best_epoch, valid = 0, 0, {}
         for phase in phases:
             if phase == method.alignment_phase:
-                before = method.embeddings()
+                before = self._snapshot()
             self._emit("phase", phase=phase)
+            method.start_phase(phase)
             epoch, phase_valid = self._run_phase(phase, generator, done, total)
             done += method.epochs_for(phase)
             if phase_valid:
@@ -157,7 +166,7 @@ class Trainer:
         method.model_.eval()
         train_seconds = time.perf_counter() - started
         metrics = evaluate(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
-        after = method.embeddings()
+        after = self._snapshot()
         if after:
             self._emit("embeddings", stage="after", vectors=after)
         notes = [SAMPLED_NOTE] if self.eval_mode != "full" else []

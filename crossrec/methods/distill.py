@@ -1,0 +1,147 @@
+"""Knowledge distillation from a cross-domain teacher into a small target-only student."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from crossrec.losses.distill import RankingDistillationLoss, SoftLabelDistillationLoss
+from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
+from crossrec.methods.registry import get_method, register
+from crossrec.models.mf import MF
+from crossrec.train.sampling import sample_negatives, user_batches
+
+TEACHER_PREFIX = "teacher:"
+
+
+@dataclass
+class DistillSettings(CommonSettings):
+    teacher: str = setting("cmf", "the cross-domain teacher", choices=["cmf", "emcdr"])
+    student_dim: int = setting(32, "embedding dimension of the student", 2, 1024)
+    temperature: float = setting(2.0, "softmax temperature of the soft labels", 0.05, 100.0)
+    soft_weight: float = setting(1.0, "weight of the soft-label (KL) loss", 0.0, 1000.0)
+    rank_weight: float = setting(1.0, "weight of the ranking-distillation loss", 0.0, 1000.0)
+    top_k: int = setting(10, "teacher's top items used as extra positives", 1, 200)
+    distill_users: int = setting(256, "users per step whose full teacher ranking is distilled", 8, 100_000)
+    student_lr: float = setting(0.005, "Adam learning rate of the student", 1e-6, 1.0)
+
+
+@register("distill")
+class Distill(Method):
+    """A teacher trained on both domains (CMF or EMCDR) teaches a smaller student that only has
+    target-item parameters. Each student epoch visits every user the teacher knows (cold users
+    included): BPR on one of the user's target items when there are any, plus the teacher's
+    scores over all target items as soft labels and its top-K as ranked positives.
+
+    Hinton, Vinyals & Dean. Distilling the Knowledge in a Neural Network. 2015 (soft labels);
+    Tang & Wang. Ranking Distillation. KDD 2018 (the teacher's top-K as weighted positives).
+    """
+
+    family = "knowledge distillation"
+    summary = ("A cross-domain teacher (CMF or EMCDR) scores all target items; a small target-only\n"
+               "student imitates those scores and rankings, so it serves cold users cheaply.")
+    paper = "Hinton et al. Distilling the Knowledge in a Neural Network. 2015; Tang & Wang. Ranking Distillation. KDD 2018"
+    loss_latex = (r"\mathcal{L}_{student} = \mathcal{L}_{BPR}^T + \alpha\,T^2\,\mathrm{KL}\big("
+                  r"\sigma(s^{teacher}_u/T)\,\|\,\sigma(s^{student}_u/T)\big) - \gamma\sum_{r=1}^{K} w_r"
+                  r"\ln \sigma\big(s^{student}_{u,\pi_r}\big)")
+    Settings = DistillSettings
+
+    def __init__(self, settings=None, **overrides):
+        super().__init__(settings, **overrides)
+        s = self.settings
+        common = {k: getattr(s, k) for k in CommonSettings.__dataclass_fields__}
+        self.teacher = get_method(s.teacher)(common)
+        self.phases = tuple(TEACHER_PREFIX + p for p in self.teacher.phases) + ("student",)
+
+    def _teacher_phase(self, phase):
+        return phase[len(TEACHER_PREFIX):] if phase.startswith(TEACHER_PREFIX) else None
+
+    def setup(self, data, generator):
+        self.data_ = data
+        self.teacher.setup(data, generator)
+        self.model_ = nn.ModuleDict({"teacher": self.teacher.model_,
+                                     "student": MF(data.n_users, data.n_target_items, self.settings.student_dim)})
+        self.soft_ = SoftLabelDistillationLoss(self.settings.temperature)
+        self.rank_ = RankingDistillationLoss()
+        self.known_users_ = torch.nonzero((data.source.counts > 0) | data.has_target).flatten()
+
+    def batches(self, phase, generator):
+        tp = self._teacher_phase(phase)
+        if tp:
+            return self.teacher.batches(tp, generator)
+        return user_batches(self.known_users_, self.settings.distill_users, generator)
+
+    def _bpr_one_per_user(self, users):
+        """BPR on one random target item of each user that has target rows."""
+        d = self.data_
+        users = users[d.has_target[users]]
+        if users.numel() == 0:
+            return torch.zeros((), device=d.device)
+        pos = d.target.padded(users, 1).squeeze(1)
+        neg = sample_negatives(users, d.n_target_items, d.target, None)
+        return self.model_["student"].bpr(users, pos, neg, reg=self.settings.weight_decay)["rec"] / users.numel()
+
+    def training_step(self, users, phase):
+        tp = self._teacher_phase(phase)
+        if tp:
+            return self.teacher.training_step(users, tp)
+        s, student = self.settings, self.model_["student"]
+        rec = self._bpr_one_per_user(users)
+        with torch.no_grad():
+            teacher_scores = self.teacher.score(users)
+            top = teacher_scores.topk(min(s.top_k, teacher_scores.shape[1]), dim=1).indices
+        student_scores = student.score_all(student.users(users))
+        soft = self.soft_(student_scores, teacher_scores)
+        rank = self.rank_(student_scores, top)
+        loss = rec + s.soft_weight * soft + s.rank_weight * rank
+        return {"loss": loss, "rec": rec, "soft_kl": soft, "rank_distill": rank}
+
+    def optimizers(self, phase):
+        tp = self._teacher_phase(phase)
+        if tp:
+            return self.teacher.optimizers(tp)
+        student = nn.ModuleList([self.model_["student"]])
+        for m in student.modules():  # the student is small and learns from dense soft labels
+            if isinstance(m, nn.Embedding):
+                m.sparse = False
+        return sgd_and_adam(student, self.settings.student_lr, self.settings.student_lr)
+
+    def start_phase(self, phase):
+        tp = self._teacher_phase(phase)
+        self.scorer_ = self.teacher if tp else None  # validate the teacher while it trains
+        if tp:
+            self.teacher.start_phase(tp)
+
+    def after_step(self, phase):
+        tp = self._teacher_phase(phase)
+        if tp:
+            self.teacher.after_step(tp)
+
+    def end_phase(self, phase):
+        tp = self._teacher_phase(phase)
+        if tp:
+            self.teacher.end_phase(tp)
+
+    def epochs_for(self, phase):
+        tp = self._teacher_phase(phase)
+        return self.teacher.epochs_for(tp) if tp else self.settings.epochs
+
+    def validation_group(self, phase):
+        tp = self._teacher_phase(phase)
+        return self.teacher.validation_group(tp) if tp else "all"
+
+    def score(self, users):
+        if getattr(self, "scorer_", None) is not None:
+            return self.scorer_.score(users)
+        student = self.model_["student"]
+        return student.score_all(student.users(users))
+
+    def sizes(self):
+        count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+        return {"parameters": count(self.model_["student"]), "teacher_parameters": count(self.model_["teacher"]),
+                "student_parameters": count(self.model_["student"])}
+
+    def embeddings(self):
+        return {"target": to_numpy(self.model_["student"].users.weight)}
