@@ -15,7 +15,7 @@ from crossrec.train.sampling import bpr_triples, user_batches
 
 @dataclass
 class EMCDRSettings(CommonSettings):
-    map_epochs: int = setting(300, "maximum epochs of the mapping phase", 1, 10_000)
+    map_epochs: int = setting(150, "maximum epochs of the mapping phase", 1, 10_000)
     map_lr: float = setting(0.005, "Adam learning rate of the mapping MLP", 1e-6, 1.0)
     map_hidden: int = setting(128, "hidden units of the mapping MLP", 4, 4096)
     map_batch_size: int = setting(256, "overlapping users per mapping step", 8, 100_000)
