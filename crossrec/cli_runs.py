@@ -21,7 +21,8 @@ def _emit(args, payload: dict, human: str) -> None:
 def method_card(cls) -> dict:
     from crossrec.methods.base import settings_schema
     return {"name": cls.name, "family": cls.family, "description": cls.summary.replace("\n", " "),
-            "paper": cls.paper, "phases": list(cls.phases), "needs_overlap": cls.needs_overlap,
+            "paper": cls.paper, "loss_latex": cls.loss_latex, "phases": list(cls.phases),
+            "needs_overlap": cls.needs_overlap,
             "settings": settings_schema(cls.Settings)}
 
 

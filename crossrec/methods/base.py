@@ -8,98 +8,15 @@ stores settings (scikit-learn's rule); everything fitted ends in `_`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import ClassVar, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from crossrec.data.errors import SettingError
+from crossrec.methods.settings import (CommonSettings, check_values, make_settings,  # noqa: F401
+                                      parse_assignments, setting, settings_schema)
 from crossrec.train.tensors import PairTensors
-
-
-def setting(default, help: str, low=None, high=None, choices=None):
-    """A settings field with its one-line help and valid range (drives CLI, form and checks)."""
-    return field(default=default, metadata={"help": help, "low": low, "high": high,
-                                            "choices": choices})
-
-
-@dataclass
-class CommonSettings:
-    """Settings every method accepts."""
-
-    dim: int = setting(128, "embedding dimension", 2, 1024)
-    epochs: int = setting(100, "maximum epochs per training phase", 1, 10_000)
-    lr: float = setting(0.05, "learning rate", 1e-6, 10.0)
-    batch_size: int = setting(4096, "interactions (or users) per step", 8, 1_000_000)
-    weight_decay: float = setting(0.005, "L2 penalty on the parameters a step touches", 0.0, 10.0)
-    patience: int = setting(10, "epochs without validation NDCG@10 gain before stopping", 1, 1000)
-
-
-def settings_schema(cls) -> list[dict]:
-    """name, type, default, help, low, high, choices for each field of a settings dataclass."""
-    rows = []
-    for f in dataclasses.fields(cls):
-        kind = f.type if isinstance(f.type, str) else f.type.__name__
-        rows.append({"name": f.name, "type": kind, "default": f.default, **f.metadata})
-    return rows
-
-
-def _coerce(value: Any, kind: str, name: str):
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise SettingError(f"setting {name}={value!r} is not a boolean (true/false)")
-    if kind == "int":
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise SettingError(f"setting {name}={value!r} is not an integer")
-        try:
-            return int(str(value).strip()) if not isinstance(value, (int, float)) else int(value)
-        except ValueError:
-            raise SettingError(f"setting {name}={value!r} is not an integer") from None
-    if kind == "float":
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise SettingError(f"setting {name}={value!r} is not a number") from None
-    return str(value)
-
-
-def make_settings(cls, values: dict | None = None, method: str = "method"):
-    """Build a settings instance from a dict (strings allowed); unknown keys and bad values raise."""
-    values = dict(values or {})
-    schema = {row["name"]: row for row in settings_schema(cls)}
-    unknown = sorted(set(values) - set(schema))
-    if unknown:
-        raise SettingError(f"unknown setting {unknown[0]!r} for method {method}; settings: "
-                           f"{', '.join(schema)}")
-    typed = {}
-    for name, value in values.items():
-        row = schema[name]
-        v = _coerce(value, row["type"], name)
-        if row["choices"] and v not in row["choices"]:
-            raise SettingError(f"setting {name}={v!r} must be one of {', '.join(map(str, row['choices']))}")
-        if row["low"] is not None and not (row["low"] <= v <= row["high"]):
-            raise SettingError(f"setting {name}={v} is out of range [{row['low']}, {row['high']}]")
-        typed[name] = v
-    return cls(**typed)
-
-
-def parse_assignments(pairs: list[str]) -> dict[str, str]:
-    """['dim=64', 'lr=0.01'] -> {'dim': '64', 'lr': '0.01'}."""
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SettingError(f"--set expects key=value, got {pair!r}")
-        out[key.strip()] = value.strip()
-    return out
 
 
 class Method:

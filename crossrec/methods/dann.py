@@ -18,6 +18,7 @@ from crossrec.train.sampling import joint_triples
 
 @dataclass
 class DANNSettings(CommonSettings):
+    epochs: int = setting(50, "maximum epochs", 1, 10_000)
     adv_weight: float = setting(0.1, "weight of the adversarial (domain confusion) loss", 0.0, 100.0)
     dense_lr: float = setting(0.001, "Adam learning rate of encoders and discriminator", 1e-6, 1.0)
     warmup_steps: int = setting(500, "steps over which gradient reversal warms up to full strength", 1, 10**7)

@@ -16,6 +16,8 @@ from crossrec.train.sampling import bpr_triples
 
 @dataclass
 class PTUPCDRSettings(EMCDRSettings):
+    dim: int = setting(64, "embedding dimension (the bridge has dim² outputs)", 2, 256)
+    map_epochs: int = setting(60, "maximum epochs of the meta phase", 1, 10_000)
     history: int = setting(20, "source items per user read by the characteristic encoder", 1, 500)
     meta_hidden: int = setting(64, "hidden units of the meta network", 4, 4096)
 
@@ -81,8 +83,7 @@ class PTUPCDR(TwoDomainMF):
         if phase != "meta":
             return super().batches(phase, generator)
         d = self.data_
-        return bpr_triples(self.meta_users_, self.meta_items_, d.target, self.settings.map_batch_size * 4,
-                           generator)
+        return bpr_triples(self.meta_users_, self.meta_items_, d.target, self.settings.batch_size, generator)
 
     def training_step(self, batch, phase):
         if phase != "meta":

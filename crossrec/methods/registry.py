@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+
 from crossrec.data.errors import SettingError
 
 REGISTRY: dict[str, type] = {}
+# Every method module, in the order the dashboard lists them (explicit, no discovery magic).
+MODULES = ("popularity", "target_only", "cmf", "finetune", "emcdr", "ptupcdr", "dann", "vae",
+           "distill", "conet")
+
+
+def _load_all() -> None:
+    for module in MODULES:
+        importlib.import_module(f"crossrec.methods.{module}")
 
 
 def register(name: str):
@@ -18,12 +28,12 @@ def register(name: str):
 
 
 def get_method(name: str) -> type:
-    from crossrec import methods  # noqa: F401  (imports every method module, which registers it)
+    _load_all()
     if name not in REGISTRY:
         raise SettingError(f"unknown method {name!r}; methods: {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 
 def all_methods() -> dict[str, type]:
-    from crossrec import methods  # noqa: F401
-    return dict(REGISTRY)
+    _load_all()
+    return {name: REGISTRY[name] for name in MODULES}

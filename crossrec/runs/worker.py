@@ -43,7 +43,8 @@ def child_main(home: str) -> int:
     """Entry of a child: warm up, read one run id from stdin, execute it, exit."""
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     from crossrec.runs import execute  # imports torch and every method while we wait
-    import crossrec.methods  # noqa: F401
+    from crossrec.methods.registry import all_methods
+    all_methods()
     line = sys.stdin.readline().strip()
     if not line:
         return 0

@@ -1,0 +1,71 @@
+"""Save a pair uploaded through the dashboard as a pair folder with a manifest.
+
+Files are validated in a staging folder first; only a pair that loads is moved into place,
+so a bad upload never leaves half a pair behind or touches an existing one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from crossrec.data.catalog import MANIFEST, SCENARIOS, data_dir, load_from_files
+from crossrec.data.errors import DataError
+from crossrec.data.readers import read_interactions
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _safe_filename(name: str, fallback: str) -> str:
+    base = Path(name or fallback).name
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", base) or fallback
+
+
+def preview(filename: str, data: bytes, columns=None, rows: int = 8) -> pd.DataFrame:
+    """The first rows of an uploaded file as the reader understands it (raises DataError)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / _safe_filename(filename, "upload.txt")
+        path.write_bytes(data)
+        frame = read_interactions(path, columns)
+    frame.attrs.clear()
+    return frame.head(rows)
+
+
+def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
+              links: tuple[str, bytes] | None = None, source_columns=None, target_columns=None,
+              description: str = "") -> dict:
+    """Validate and store an uploaded pair under the data folder; returns its manifest."""
+    if not SAFE_NAME.match(name or ""):
+        raise DataError(f"pair name {name!r} must be 1-64 letters, digits, '-', '_' or '.'")
+    root = data_dir()
+    final = root / name
+    if final.exists() or name.split(":")[0] in SCENARIOS:
+        raise DataError(f"a pair named {name!r} already exists; choose another name")
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
+    try:
+        manifest = {"name": name, "description": description or "uploaded pair"}
+        for key, upload in (("source", source), ("target", target), ("links", links)):
+            if upload is None:
+                continue
+            filename = f"{key}-{_safe_filename(upload[0], key + '.txt')}"
+            (staging / filename).write_bytes(upload[1])
+            manifest[key] = filename
+        if source_columns:
+            manifest["source_columns"] = source_columns
+        if target_columns:
+            manifest["target_columns"] = target_columns
+        load_from_files(staging / manifest["source"], staging / manifest["target"],
+                        staging / manifest["links"] if "links" in manifest else None, name=name,
+                        source_columns=source_columns, target_columns=target_columns)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        staging.rename(final)
+        return {**manifest, "folder": str(final)}
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Plotly figure builders (no streamlit, no torch): the pages and the HTML report draw these."""

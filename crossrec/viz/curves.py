@@ -1,0 +1,48 @@
+"""Training curves: one panel per named loss, validation NDCG@10, phases shaded."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from crossrec.viz.theme import PALETTE, PHASE_FILLS, style
+
+VALID_PREFIX = "valid_"
+
+
+def phase_spans(rows: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """(phase, first step, last step) in training order."""
+    spans = rows.groupby("phase", sort=False)["step"].agg(["min", "max"]).reset_index()
+    return [(r.phase, float(r["min"]), float(r["max"])) for _, r in spans.iterrows()]
+
+
+def curves_figure(rows: pd.DataFrame, run_labels: dict[str, str] | None = None, height: int = 420):
+    """rows: run_id, phase, epoch, step, name, value (metric rows of one or more runs)."""
+    if rows.empty:
+        return style(go.Figure(), 200, "No points yet")
+    rows = rows.sort_values(["run_id", "step"])
+    losses = [n for n in rows["name"].unique() if not n.startswith(VALID_PREFIX)]
+    panels = losses + ([f"{VALID_PREFIX}ndcg@10"] if (rows["name"] == f"{VALID_PREFIX}ndcg@10").any() else [])
+    cols = min(3, len(panels))
+    nrows = -(-len(panels) // cols)
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[p.replace(VALID_PREFIX, "validation ") for p in panels],
+                        horizontal_spacing=0.07, vertical_spacing=0.16)
+    runs = list(rows["run_id"].unique())
+    for p, name in enumerate(panels):
+        r, c = p // cols + 1, p % cols + 1
+        for k, run in enumerate(runs):
+            sel = rows[(rows["run_id"] == run) & (rows["name"] == name)]
+            if sel.empty:
+                continue
+            label = (run_labels or {}).get(run, run)
+            fig.add_scatter(x=sel["step"], y=sel["value"], mode="lines+markers" if len(sel) < 30 else "lines",
+                            name=label, legendgroup=run, showlegend=p == 0,
+                            line=dict(color=PALETTE[k % len(PALETTE)], width=1.6), row=r, col=c)
+        if len(runs) == 1:
+            for q, (phase, lo, hi) in enumerate(phase_spans(rows)):
+                fig.add_vrect(x0=lo, x1=hi, fillcolor=PHASE_FILLS[q % len(PHASE_FILLS)], line_width=0,
+                              annotation_text=phase if p == 0 else None, annotation_position="top left",
+                              row=r, col=c)
+    fig.update_xaxes(title_text="step", row=nrows)
+    return style(fig, max(height, 260 * nrows))

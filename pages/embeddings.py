@@ -1,0 +1,54 @@
+"""Embeddings: source vs target user representations before and after alignment, side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from crossrec.viz.embeddings import projection_figure
+from pages.common import artifacts, empty_state, run_label, store
+
+st.title("🧭 Embeddings")
+runs = [r for r in store().list_runs(statuses=("done",)) if (r.get("summary") or {}).get("projections")]
+if not runs:
+    empty_state("No finished run with embeddings yet. Train a transfer method (e.g. dann or emcdr); "
+                "its projections appear here when it finishes.", "pages/train.py", "Go to Train")
+    st.stop()
+
+by_id = {r["id"]: r for r in runs}
+current = st.session_state.get("run_id")
+run_id = st.selectbox("Run", list(by_id), index=list(by_id).index(current) if current in by_id else 0,
+                      format_func=lambda i: run_label(by_id[i]))
+run = by_id[run_id]
+ready = run["summary"]["projections"]
+a, b = st.columns([2, 1])
+method = a.radio("Projection", ["umap", "pca", "tsne"], horizontal=True,
+                 format_func=lambda m: {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}[m])
+if method not in ready:
+    st.info(f"{method.upper()} is still being computed by the worker; showing PCA meanwhile.")
+    method = "pca"
+points = artifacts().load_frame(run_id, f"projection_{method}.parquet")
+per_domain = int(points.groupby(["stage", "domain"]).size().max())
+limit = b.slider("Points per domain", 50, max(51, per_domain), per_domain,
+                 help="subsample for large pairs (cold users are always kept)")
+
+cols = st.columns(2)
+for col, stage in zip(cols, ["before", "after"]):
+    sel = points[points["stage"] == stage]
+    if sel.empty:
+        col.info(f"No '{stage}' embeddings for this method.")
+        continue
+    keep = sel.groupby("domain", group_keys=False).apply(
+        lambda g: pd.concat([g[g["cold"]], g[~g["cold"]].head(max(0, limit - int(g["cold"].sum())))]))
+    title = "Before alignment" if stage == "before" else "After training / alignment"
+    col.plotly_chart(projection_figure(keep, title), width="stretch", key=f"proj-{stage}")
+
+alignment = run["summary"].get("alignment") or {}
+if alignment:
+    st.subheader("Alignment metrics")
+    table = pd.DataFrame(alignment).rename(columns={"before": "before", "after": "after"})
+    table.index = table.index.map({"proxy_a_distance": "proxy A-distance (0 = indistinguishable, 2 = separable)",
+                                   "mmd": "MMD² (RBF)", "coral": "CORAL distance",
+                                   "knn_mixing": "kNN mixing (1 = mixed, 0 = separated)"})
+    st.dataframe(table.style.format("{:.3f}"), width="stretch")
+    st.caption("Computed by the worker on the plotted users (up to 1,500 per domain).")
+else:
+    st.caption("This method has one set of user vectors only, so there is no alignment to measure.")
