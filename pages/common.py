@@ -19,7 +19,7 @@ from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import ACTIVE, RunStore, default_home
 from crossrec.runs.worker import ensure_worker
 
-STATUS_ICONS = {"queued": "⏳", "running": "🏃", "done": "✅", "failed": "❌", "cancelled": "⛔"}
+STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■"}
 
 
 def store() -> RunStore:
@@ -38,9 +38,13 @@ def artifacts() -> ArtifactStore:
 
 @st.cache_data(show_spinner="Reading the method catalog…", ttl=3600)
 def method_cards() -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "crossrec", "methods", "--json"],
-                         capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["methods"]
+    """The worker writes methods.json when it starts; otherwise ask the CLI (and keep its answer)."""
+    path = store().home / "methods.json"
+    if not path.exists():
+        out = subprocess.run([sys.executable, "-m", "crossrec", "methods", "--json"],
+                             capture_output=True, text=True, timeout=300, check=True)
+        path.write_text(out.stdout.strip().splitlines()[-1])
+    return json.loads(path.read_text())["methods"]
 
 
 @st.cache_data(show_spinner=False, ttl=10)
@@ -112,9 +116,9 @@ def sidebar() -> None:
         worker = worker_status()
         devices = (worker.get("info") or {}).get("devices") or []
         if worker.get("starting"):
-            st.caption("⚙️ Worker starting…")
+            st.caption(":material/hourglass_top: Worker starting…")
         else:
-            st.caption(f"🟢 Worker running (pid {worker['pid']})")
+            st.caption(f":material/check_circle: Worker running (pid {worker['pid']})")
         gpu = [d["label"] for d in devices if d["name"] != "cpu"]
         st.caption(f"Device: {gpu[0] if gpu else (devices[0]['label'] if devices else 'CPU')}")
         runs = store().list_runs(limit=50)

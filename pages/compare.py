@@ -7,7 +7,7 @@ from crossrec.viz.compare import metric_bars
 from crossrec.viz.report import build_report
 from pages.common import empty_state, metric_rows, store
 
-st.title("📊 Compare")
+st.title("Compare")
 runs = store().list_runs(statuses=("done",))
 if not runs:
     empty_state("No finished runs yet: train a few methods on the same pair, then compare them here.",

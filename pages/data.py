@@ -9,7 +9,7 @@ from crossrec.viz.data import activity_figure, overlap_figure
 from pages.common import catalog, current_pair_ref, pair_summary
 from pages.data_upload import upload_form
 
-st.title("🗂️ Data")
+st.title("Data")
 pick, upload = st.tabs(["Pick a pair", "Upload your own"])
 
 with pick:
@@ -49,19 +49,19 @@ except (DataError, SettingError) as err:
 
 stats = summary["stats"]
 st.subheader(f"{stats['pair']}  ·  split: {stats['split']}")
-cols = st.columns(6)
+cols = st.columns(7)
 for col, (label, value) in zip(cols, [
         ("source users", stats["source"]["users"]), ("source items", stats["source"]["items"]),
         ("target users", stats["target"]["users"]), ("target items", stats["target"]["items"]),
-        ("overlapping users", stats["overlap_users"]),
-        ("cold / warm test users", f"{stats['cold_test_users']:,} / {stats['warm_test_users']:,}")]):
-    col.metric(label, f"{value:,}" if isinstance(value, int) else value)
+        ("overlapping users", stats["overlap_users"]), ("cold test users", stats["cold_test_users"]),
+        ("warm test users", stats["warm_test_users"])]):
+    col.metric(label, f"{value:,}")
 for domain in ("source", "target"):
     d = stats[domain]
     st.caption(f"{domain}: {d['interactions']:,} interactions, density "
                f"{d['interactions'] / max(1, d['users'] * d['items']):.5f}")
 for note in summary["notes"]:
-    st.caption(f"ℹ️ {note}")
+    st.caption(note)
 left, right = st.columns(2)
 left.plotly_chart(activity_figure(summary["source_user_counts"], summary["target_user_counts"], "user"),
                   width="stretch")

@@ -6,7 +6,7 @@ import streamlit as st
 from crossrec.viz.embeddings import projection_figure
 from pages.common import artifacts, empty_state, run_label, store
 
-st.title("🧭 Embeddings")
+st.title("Embeddings")
 runs = [r for r in store().list_runs(statuses=("done",)) if (r.get("summary") or {}).get("projections")]
 if not runs:
     empty_state("No finished run with embeddings yet. Train a transfer method (e.g. dann or emcdr); "
@@ -28,7 +28,7 @@ if method not in ready:
 points = artifacts().load_frame(run_id, f"projection_{method}.parquet")
 per_domain = int(points.groupby(["stage", "domain"]).size().max())
 limit = b.slider("Points per domain", 50, max(51, per_domain), per_domain,
-                 help="subsample for large pairs (cold users are always kept)")
+                 help="subsample for large pairs (cold users are always shown)")
 
 cols = st.columns(2)
 for col, stage in zip(cols, ["before", "after"]):
@@ -36,8 +36,8 @@ for col, stage in zip(cols, ["before", "after"]):
     if sel.empty:
         col.info(f"No '{stage}' embeddings for this method.")
         continue
-    keep = sel.groupby("domain", group_keys=False).apply(
-        lambda g: pd.concat([g[g["cold"]], g[~g["cold"]].head(max(0, limit - int(g["cold"].sum())))]))
+    others = sel[~sel["cold"]]
+    keep = pd.concat([sel[sel["cold"]], others[others.groupby("domain").cumcount() < limit]])
     title = "Before alignment" if stage == "before" else "After training / alignment"
     col.plotly_chart(projection_figure(keep, title), width="stretch", key=f"proj-{stage}")
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages.common import runs_frame, store
 
-st.title("🔀 CrossRec Studio")
+st.title("CrossRec Studio")
 st.markdown(
     "**Cross-domain recommendation** borrows what a recommender learned in a *source* domain "
     "(say, books) to serve a *target* domain (say, music) that shares users. It matters most for "
@@ -21,7 +21,7 @@ for col, (page, title, text) in zip(steps, [
     with col.container(border=True):
         st.subheader(title)
         st.write(text)
-        st.page_link(page, label=f"Open {title.split('· ')[1]}")
+        st.page_link(page, label=f"Open {title.split('· ')[1]}", icon=":material/arrow_forward:")
 
 st.subheader("Recent runs")
 runs = store().list_runs(limit=10)

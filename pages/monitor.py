@@ -9,7 +9,7 @@ from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
 from pages.common import empty_state, metric_rows, run_label, store
 
-st.title("📈 Monitor")
+st.title("Monitor")
 runs = store().list_runs(limit=100)
 if not runs:
     empty_state("No runs yet: launch one on the Train page.", "pages/train.py", "Go to Train")

@@ -8,7 +8,7 @@ from crossrec.methods.settings import check_values
 from pages.common import current_pair_ref, method_cards, pair_label, store, worker_status
 from pages.train_form import settings_form
 
-st.title("🚀 Train")
+st.title("Train")
 cards = {c["name"]: c for c in method_cards()}
 ref = current_pair_ref()
 st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page)")
@@ -23,7 +23,7 @@ with right.container(border=True):
     st.subheader(name)
     st.write(card["description"])
     st.latex(card["loss_latex"])
-    st.caption(f"📄 {card['paper']}")
+    st.caption(f":material/description: {card['paper']}")
 
 with st.form("launch"):
     values = settings_form(card["settings"])

@@ -41,8 +41,8 @@ def curves_figure(rows: pd.DataFrame, run_labels: dict[str, str] | None = None, 
                             line=dict(color=PALETTE[k % len(PALETTE)], width=1.6), row=r, col=c)
         if len(runs) == 1:
             for q, (phase, lo, hi) in enumerate(phase_spans(rows)):
+                label = dict(annotation_text=phase, annotation_position="top left") if p == 0 else {}
                 fig.add_vrect(x0=lo, x1=hi, fillcolor=PHASE_FILLS[q % len(PHASE_FILLS)], line_width=0,
-                              annotation_text=phase if p == 0 else None, annotation_position="top left",
-                              row=r, col=c)
+                              row=r, col=c, **label)
     fig.update_xaxes(title_text="step", row=nrows)
     return style(fig, max(height, 260 * nrows))
