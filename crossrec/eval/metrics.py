@@ -26,7 +26,8 @@ def recall(hits: torch.Tensor, n_relevant: torch.Tensor, k: int) -> torch.Tensor
 def ndcg(hits: torch.Tensor, n_relevant: torch.Tensor, k: int) -> torch.Tensor:
     """NDCG@K, binary relevance; ideal DCG over min(held-out items, K) positions."""
     discounts = 1.0 / torch.log2(torch.arange(2, k + 2, device=hits.device, dtype=torch.float32))
-    dcg = (hits[:, :k].float() * discounts).sum(dim=1)
+    top = hits[:, :k].float()  # fewer than k columns when the domain has fewer than k items
+    dcg = (top * discounts[: top.shape[1]]).sum(dim=1)
     ideal_len = torch.clamp(n_relevant, max=k)
     idcg = torch.cumsum(discounts, 0)[ideal_len - 1]
     return dcg / idcg

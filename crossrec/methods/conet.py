@@ -18,10 +18,10 @@ PAIRS_PER_CHUNK = 1_000_000  # (user, item) pairs scored at once: bounds memory 
 @dataclass
 class CoNetSettings(CommonSettings):
     dim: int = setting(32, "embedding dimension", 2, 1024)
-    lr: float = setting(0.002, "Adam learning rate", 1e-6, 1.0)
+    lr: float = setting(0.005, "Adam learning rate", 1e-6, 1.0)
     weight_decay: float = setting(0.0, "L2 penalty (Adam weight decay)", 0.0, 10.0)
     batch_size: int = setting(2048, "positive interactions per step", 8, 1_000_000)
-    epochs: int = setting(30, "maximum epochs", 1, 10_000)
+    epochs: int = setting(25, "maximum epochs", 1, 10_000)
     hidden: int = setting(32, "units of the first hidden layer (the second has half)", 4, 1024)
     negatives: int = setting(4, "sampled negatives per positive (pointwise loss)", 1, 64)
 

@@ -1,0 +1,101 @@
+"""Conformance of every registered method, plus reproducibility."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from crossrec.data import load_pair
+from crossrec.methods.registry import MODULES, all_methods, get_method
+from crossrec.methods.settings import make_settings, parse_assignments
+from crossrec.train.seeding import seed_everything
+from crossrec.train.tensors import PairTensors
+from crossrec.train.trainer import Trainer
+
+SMALL = {"dim": 8, "epochs": 2, "batch_size": 256}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return PairTensors(load_pair("synthetic-tiny"), "cpu")
+
+
+def test_registry_is_explicit_and_complete():
+    assert list(all_methods()) == list(MODULES)
+    for name, cls in all_methods().items():
+        assert cls.name == name and cls.paper and cls.loss_latex and cls.summary.count("\n") == 1
+        assert cls.__doc__ and len(cls.__doc__) > 80
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_two_steps_score_and_embeddings(name, data):
+    method = get_method(name)(SMALL)
+    generator = seed_everything(0, "cpu")
+    method.setup(data, generator)
+    for phase in method.phases:
+        method.start_phase(phase)
+        optimizers = method.optimizers(phase)
+        for _, batch in zip(range(2), method.batches(phase, generator)):
+            losses = method.training_step(batch, phase)
+            assert "loss" in losses
+            for key, value in losses.items():
+                assert torch.isfinite(value).all(), f"{name}/{phase}/{key}"
+            for opt in optimizers:
+                opt.zero_grad()
+            losses["loss"].backward()
+            for opt in optimizers:
+                opt.step()
+            method.after_step(phase)
+        method.end_phase(phase)
+    method.model_.eval()
+    users = torch.arange(7)
+    with torch.no_grad():
+        scores = method.score(users)
+        assert scores.shape == (7, data.n_target_items)
+        assert torch.isfinite(scores).all()
+        vectors = method.embeddings()
+    if name != "popularity":
+        assert "target" in vectors
+    for key, matrix in vectors.items():
+        assert matrix.shape[0] == data.n_users and np.isfinite(matrix).all(), key
+    if "source" in vectors:
+        assert vectors["source"].shape == vectors["target"].shape
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_settings_round_trip_through_set(name):
+    cls = get_method(name).Settings
+    defaults = cls()
+    pairs = [f"{f.name}={getattr(defaults, f.name)}" for f in dataclasses.fields(cls)]
+    assert make_settings(cls, parse_assignments(pairs)) == defaults
+    # the constructor only stores settings
+    method = get_method(name)({"dim": 12})
+    assert method.settings.dim == 12 and not hasattr(method, "model_")
+
+
+def test_same_seed_same_result_other_seed_differs():
+    pair = load_pair("synthetic-tiny")
+    run = lambda seed: Trainer(get_method("cmf")({"dim": 8, "epochs": 3}), pair, "cpu", seed).fit().metrics  # noqa: E731
+    assert run(0) == run(0)
+    assert run(0) != run(1)
+
+
+def test_device_choice_is_checked():
+    from crossrec.data.errors import SettingError
+    from crossrec.train.device import pick_device
+    assert pick_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(SettingError):
+            pick_device("cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_cuda_path_keeps_everything_on_the_gpu():
+    pair = load_pair("synthetic-tiny")
+    trainer = Trainer(get_method("cmf")({"dim": 8, "epochs": 2}), pair, "cuda", 0)
+    result = trainer.fit()
+    assert result.device.startswith("cuda")
+    assert trainer.data.target_users.is_cuda
+    assert all(p.is_cuda for p in trainer.method.model_.parameters())

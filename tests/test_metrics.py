@@ -1,0 +1,72 @@
+"""Metrics by hand on tiny cases, and the full-ranking / sampled evaluators on a hand-made pair."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from crossrec.data.pair import DomainPair, Interactions
+from crossrec.eval.metrics import hit_rate, ndcg, per_user_metrics, recall, reciprocal_rank
+from crossrec.eval.protocol import evaluate, parse_mode
+from crossrec.train.tensors import PairTensors
+
+
+def test_metrics_by_hand():
+    # user 0: held-out items at ranks 1 and 3 (0-based) of its top list; 2 relevant
+    # user 1: no hit in the top 5; 1 relevant, first relevant at rank 7
+    hits = torch.tensor([[0, 1, 0, 1, 0], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    n_rel = torch.tensor([2, 1])
+    first = torch.tensor([1, 7])
+    assert hit_rate(hits, 1).tolist() == [0.0, 0.0]
+    assert hit_rate(hits, 2).tolist() == [1.0, 0.0]
+    assert recall(hits, n_rel, 5).tolist() == [1.0, 0.0]
+    assert recall(hits, n_rel, 2).tolist() == [0.5, 0.0]
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    idcg = 1 + 1 / math.log2(3)
+    assert ndcg(hits, n_rel, 5)[0].item() == pytest.approx(dcg / idcg)
+    # ideal DCG over min(relevant, K): with K=1 only one ideal position counts
+    assert ndcg(hits, n_rel, 1)[0].item() == 0.0
+    assert ndcg(torch.tensor([[1, 0]], dtype=torch.bool), torch.tensor([3]), 1).item() == 1.0
+    assert reciprocal_rank(first).tolist() == pytest.approx([0.5, 0.125])
+    metrics = per_user_metrics(torch.zeros(2, 20, dtype=torch.bool), n_rel, first)
+    assert set(metrics) >= {"hr@5", "hr@10", "hr@20", "ndcg@10", "recall@20", "mrr"}
+
+
+def _tiny_pair() -> DomainPair:
+    """3 users x 6 target items. User 0 warm (trained on items 0,1; test item 2); user 1 cold
+    (test items 3 and 5); user 2 warm (trained on 4; test 0)."""
+    rows = lambda u, i: Interactions(np.array(u), np.array(i))  # noqa: E731
+    return DomainPair(
+        name="tiny", source_name="s", target_name="t",
+        user_source_raw=np.array(["a", "b", "c"], dtype=object), user_target_raw=np.array(["a", "b", "c"], dtype=object),
+        source_item_raw=np.array(["x"], dtype=object), target_item_raw=np.array(list("012345"), dtype=object),
+        source=rows([0, 1, 2], [0, 0, 0]), target_train=rows([0, 0, 2], [0, 1, 4]),
+        target_valid=rows([0], [3]), target_test=rows([0, 1, 1, 2], [2, 3, 5, 0]), split="given")
+
+
+def test_full_ranking_masks_training_items_and_groups_users():
+    data = PairTensors(_tiny_pair(), "cpu")
+    # fixed scores: item i scores 10 - i for everybody (items 0 > 1 > 2 > ...)
+    score = lambda users: torch.arange(10.0, 4.0, -1).repeat(users.numel(), 1)  # noqa: E731
+    got = evaluate(score, data, "test")
+    # user 0: items 0,1 masked -> ranking 2,3,4,5 -> test item 2 at rank 0
+    # user 2: item 4 masked -> ranking 0,1,2,3,5 -> test item 0 at rank 0
+    assert got["warm"]["n_users"] == 2 and got["warm"]["hr@5"] == 1.0 and got["warm"]["mrr"] == 1.0
+    # cold user 1: nothing masked -> ranking 0..5; test items 3 (rank 3) and 5 (rank 5)
+    cold = got["cold"]
+    assert cold["n_users"] == 1
+    assert cold["mrr"] == pytest.approx(1 / 4)
+    assert cold["hr@5"] == 1.0 and cold["recall@5"] == 0.5
+    assert cold["ndcg@5"] == pytest.approx((1 / math.log2(5)) / (1 + 1 / math.log2(3)))
+
+
+def test_sampled_mode_is_fixed_and_parsed():
+    data = PairTensors(_tiny_pair(), "cpu")
+    score = lambda users: torch.arange(10.0, 4.0, -1).repeat(users.numel(), 1)  # noqa: E731
+    a = evaluate(score, data, "test", mode="sampled:99")
+    b = evaluate(score, data, "test", mode="sampled:99")
+    assert a == b
+    assert parse_mode("full") == ("full", 0) and parse_mode("sampled:999") == ("sampled", 999)
+    with pytest.raises(ValueError):
+        parse_mode("sampled:7")
