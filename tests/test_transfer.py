@@ -9,7 +9,7 @@ from crossrec.data import load_pair
 from crossrec.methods.registry import get_method
 from crossrec.train.trainer import Trainer
 
-PAIR = "synthetic:users=1500"
+PAIR = "synthetic:users=1000"
 
 
 def cold_ndcg(pair, method, settings=None, seed=0):
@@ -38,8 +38,8 @@ def test_transfer_methods_beat_baselines_on_cold_users(pair, baseline, method, s
 
 
 def test_domain_shift_makes_transfer_harder():
-    easy, _ = cold_ndcg(load_pair("synthetic-easy:users=1500"), "cmf", {"epochs": 20})
-    hard, _ = cold_ndcg(load_pair("synthetic-hard:users=1500"), "cmf", {"epochs": 20})
+    easy, _ = cold_ndcg(load_pair("synthetic-easy:users=1000"), "cmf", {"epochs": 20})
+    hard, _ = cold_ndcg(load_pair("synthetic-hard:users=1000"), "cmf", {"epochs": 20})
     assert easy > 1.2 * hard
 
 
