@@ -21,23 +21,25 @@ MIN_ROWS_FOR_WARM_VALID = 3  # keep at least two training rows for a user who le
 CARVED_WARM_SHARE = 0.2
 
 
-def _pick_one_per_user(users: np.ndarray, order_key: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """Index of the row with the largest `order_key` per eligible user (one row per user)."""
+def _pick_one_per_user(users: np.ndarray, order_key, eligible: np.ndarray) -> np.ndarray:
+    """Index of the row that sorts last by `order_key` (a tuple of arrays, least significant
+    first, as np.lexsort takes them) per eligible user: one row per user."""
     rows = np.flatnonzero(eligible[users])
     if rows.size == 0:
         return rows
-    order = rows[np.lexsort((order_key[rows], users[rows]))]
+    order = rows[np.lexsort(tuple(k[rows] for k in order_key) + (users[rows],))]
     last_of_user = np.r_[users[order][1:] != users[order][:-1], True]
     return order[last_of_user]
 
 
-def _order_key(n: int, timestamps: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-    """Latest first by timestamp; random tie-break (and random order without timestamps)."""
+def _order_key(n: int, timestamps: np.ndarray | None, rng: np.random.Generator) -> tuple:
+    """Sort keys: by timestamp (latest last), ties (and files without timestamps) at random."""
     noise = rng.random(n)
-    if timestamps is None:
-        return noise
-    ranks = np.argsort(np.argsort(timestamps, kind="stable"), kind="stable").astype(np.float64)
-    return ranks + noise * 0.5  # equal timestamps keep a random order
+    return (noise,) if timestamps is None else (noise, timestamps)
+
+
+def _take(key: tuple, rows: np.ndarray) -> tuple:
+    return tuple(k[rows] for k in key)
 
 
 def _leave_one_out(users, key, n_users, min_rows) -> np.ndarray:
@@ -62,10 +64,10 @@ def split_target(users: np.ndarray, timestamps: np.ndarray | None, overlap: np.n
     test = cold_test_users[users].copy()
     warm = ~(valid | test)
     warm_rows = np.flatnonzero(warm)
-    test_pick = warm_rows[_leave_one_out(users[warm_rows], key[warm_rows], n_users, 2)]
+    test_pick = warm_rows[_leave_one_out(users[warm_rows], _take(key, warm_rows), n_users, 2)]
     test[test_pick] = True
     remaining = np.flatnonzero(~(valid | test))
-    valid_pick = remaining[_leave_one_out(users[remaining], key[remaining], n_users,
+    valid_pick = remaining[_leave_one_out(users[remaining], _take(key, remaining), n_users,
                                           MIN_ROWS_FOR_WARM_VALID - 1)]
     valid[valid_pick] = True
     return ~(valid | test), valid, test
@@ -92,6 +94,6 @@ def carve_validation(train_users: np.ndarray, timestamps: np.ndarray | None,
     chosen = np.zeros(n_users, bool)
     chosen[rng.permutation(n_users)[: int(round(CARVED_WARM_SHARE * n_users))]] = True
     rest = rest[chosen[train_users[rest]]]
-    pick = rest[_leave_one_out(train_users[rest], key[rest], n_users, MIN_ROWS_FOR_WARM_VALID)]
+    pick = rest[_leave_one_out(train_users[rest], _take(key, rest), n_users, MIN_ROWS_FOR_WARM_VALID)]
     valid[pick] = True
     return ~valid, valid

@@ -98,12 +98,18 @@ def _has_header(lines: list[str], sep: str) -> bool:
     return False
 
 
-def read_text_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, list[str] | None, int]:
-    """All columns of a delimited text file as strings; returns (frame, header or None, first data line)."""
+def read_text_table(path: Path, data: bytes | None = None, choose=None
+                    ) -> tuple[pd.DataFrame, list[str] | None, int, dict | None]:
+    """Parse a delimited text file. Returns (frame, header names or None, first data line, positions).
+
+    Without `choose`, every column is read as text. With it, `choose(head, names)` picks the
+    column positions from the first rows; the full parse then reads only those columns, ids
+    as text and the rest as numbers (much faster than text-then-convert on large files).
+    """
     file = str(path)
     data = read_bytes(path) if data is None else data
     text = decode_text(data, file)
-    lines = [ln for ln in text.splitlines()[:3] if ln.strip()]
+    lines = [ln for ln in text[:65536].splitlines()[:3] if ln.strip()]
     if not lines:
         raise EmptyFileError("the file is empty", file=file)
     sep = _sniff_separator(lines[0])
@@ -111,22 +117,33 @@ def read_text_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame
         text, sep = text.replace("::", "\t"), "\t"
         lines = [ln.replace("::", "\t") for ln in lines]
     header = _has_header(lines, sep)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, header=0 if header else None, dtype=str,
-                            keep_default_na=False, na_values=[""], skipinitialspace=True,
-                            engine="c", quotechar='"')
-    except pd.errors.ParserError as err:
-        match = re.search(r"line (\d+), saw (\d+)", str(err))
-        line = int(match.group(1)) if match else None
-        raise ColumnError(f"inconsistent number of columns ({err})".split(". C error")[0],
-                          file=file, line=line) from None
-    except pd.errors.EmptyDataError:
-        raise EmptyFileError("the file is empty", file=file) from None
-    names = [str(c).strip() for c in frame.columns] if header else None
-    frame.columns = range(frame.shape[1])
-    if frame.empty:
+    options = dict(sep=sep, header=0 if header else None, keep_default_na=False, na_values=[""],
+                   skipinitialspace=True, engine="c", quotechar='"')
+
+    def parse(**extra) -> pd.DataFrame:
+        try:
+            return pd.read_csv(io.StringIO(text), **options, **extra)
+        except pd.errors.ParserError as err:
+            match = re.search(r"line (\d+), saw (\d+)", str(err))
+            line = int(match.group(1)) if match else None
+            raise ColumnError(f"inconsistent number of columns ({err})".split(". C error")[0],
+                              file=file, line=line) from None
+        except pd.errors.EmptyDataError:
+            raise EmptyFileError("the file is empty", file=file) from None
+
+    head = parse(dtype=str, nrows=1000 if choose else None)
+    names = [str(c).strip() for c in head.columns] if header else None
+    head.columns = range(head.shape[1])
+    if head.empty:
         raise EmptyFileError("the file has a header but no rows", file=file)
-    return frame, names, 2 if header else 1
+    if choose is None or head.shape[1] < 2:
+        return head, names, 2 if header else 1, None
+    positions = choose(head, names)
+    wanted = sorted(set(positions.values()))
+    ids = {positions["user"]: object, positions["item"]: object}
+    frame = parse(usecols=wanted, dtype=ids)
+    frame.columns = wanted
+    return frame, names, 2 if header else 1, positions
 
 
 def _read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
@@ -222,18 +239,18 @@ def _clean(frame: pd.DataFrame, positions: dict[str, int], names, file: str,
 
     out = {}
     for canon in ("user", "item"):
-        col = frame.iloc[:, positions[canon]]
-        text = col.astype("string").str.strip()
-        missing = text.isna().to_numpy() | (text == "").fillna(True).to_numpy()
+        col = frame[positions[canon]]
+        values = col.to_numpy(dtype=object)
+        missing = pd.isna(values)
         if missing.any():
             raise MissingValueError(f"missing {canon} id", line=_first_bad(missing) + first_line,
                                     **where(canon))
-        out[canon] = text.astype(str).to_numpy(dtype=object)
+        out[canon] = values if col.dtype == object else col.astype(str).to_numpy(dtype=object)
     for canon in ("rating", "timestamp"):
         if canon not in positions:
             continue
-        col = frame.iloc[:, positions[canon]]
-        values = pd.to_numeric(col, errors="coerce")
+        col = frame[positions[canon]]
+        values = col if pd.api.types.is_numeric_dtype(col) else pd.to_numeric(col, errors="coerce")
         bad = values.isna().to_numpy()
         if bad.any():
             row = _first_bad(bad)
@@ -243,10 +260,11 @@ def _clean(frame: pd.DataFrame, positions: dict[str, int], names, file: str,
         out[canon] = values.to_numpy(dtype=np.float64)
     clean = pd.DataFrame(out)
     before = len(clean)
-    if "timestamp" in clean:  # keep the latest copy of a repeated (user, item)
-        clean = clean.sort_values("timestamp", kind="stable")
-    clean = clean.drop_duplicates(["user", "item"], keep="last").sort_index(kind="stable")
-    clean = clean.reset_index(drop=True)
+    if clean.duplicated(["user", "item"]).any():  # keep the latest copy of a repeated (user, item)
+        if "timestamp" in clean:
+            clean = clean.sort_values("timestamp", kind="stable")
+        clean = clean.drop_duplicates(["user", "item"], keep="last").sort_index(kind="stable")
+        clean = clean.reset_index(drop=True)
     clean.attrs["duplicates_dropped"] = before - len(clean)
     clean.attrs["file"] = file
     return clean
@@ -285,23 +303,32 @@ def read_interactions(path, columns=None) -> pd.DataFrame:
             names = [str(c) for c in frame.columns]
             first_line = 1
         else:
-            frame, names, first_line = read_text_table(path, data)
+            chooser = lambda head, names: _choose_positions(head, names, columns, file)  # noqa: E731
+            frame, names, first_line, positions = read_text_table(path, data, chooser)
+            if positions is not None:
+                return _clean(frame, positions, names, file, first_line)
+    if frame.shape[1] < 2:
+        raise ColumnError(f"found {frame.shape[1]} column, need at least two (user, item)",
+                          file=file, line=1)
+    frame.columns = range(frame.shape[1])
+    return _clean(frame, _choose_positions(frame, names, columns, file), names, file, first_line)
+
+
+def _choose_positions(frame: pd.DataFrame, names, columns, file: str) -> dict[str, int]:
     if frame.shape[1] < 2:
         raise ColumnError(f"found {frame.shape[1]} column, need at least two (user, item)",
                           file=file, line=1)
     if columns is not None:
-        positions = _positions_from_caller(columns, names, frame.shape[1], file)
-    elif names is not None:
-        positions = _positions_from_names(names, file)
-    else:
-        positions = _positions_from_values(frame)
-    return _clean(frame, positions, names, file, first_line)
+        return _positions_from_caller(columns, names, frame.shape[1], file)
+    if names is not None:
+        return _positions_from_names(names, file)
+    return _positions_from_values(frame)
 
 
 def read_links(path) -> pd.DataFrame:
     """A link file: two columns `source_user, target_user` (header optional) -> DataFrame of strings."""
     path = Path(path)
-    frame, names, first_line = read_text_table(path)
+    frame, names, first_line, _ = read_text_table(path)
     if frame.shape[1] < 2:
         raise ColumnError("a link file needs two columns (source_user, target_user)",
                           file=str(path), line=1)
