@@ -54,7 +54,13 @@ def main() -> int:
     ap.add_argument("--methods", nargs="+", default=list(MODULES))
     ap.add_argument("--pairs", nargs="+", default=list(PAIRS))
     ap.add_argument("--out", default=str(ROOT / "docs" / "RESULTS.md"))
+    ap.add_argument("--render", nargs="+", metavar="JSONL",
+                    help="only write the markdown from rows printed by earlier runs of this script")
     args = ap.parse_args()
+    if args.render:
+        rows = [json.loads(line) for path in args.render for line in open(path) if line.startswith("{")]
+        write_markdown(rows, Path(args.out), "--seeds " + " ".join(map(str, args.seeds)))
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.pairs:

@@ -111,6 +111,15 @@ class Worker:
                 self.store.finish(child.run_id, "failed",
                                   error=f"the training process died ({how}){hint}")
 
+    def _training(self) -> int:
+        """Children still training; one that only computes projections after its run is done
+        does not hold a slot (UMAP's first fit can take half a minute)."""
+        running = 0
+        for child in self.active:
+            run = self.store.get_run(child.run_id)
+            running += bool(run and run["status"] == "running")
+        return running
+
     def _queued(self) -> bool:
         return bool(self.store.list_runs(("queued",), limit=1))
 
@@ -132,7 +141,7 @@ class Worker:
                     self.store.fail_dead_runs()
                     last_beat = now
                 self._reap()
-                while len(self.active) < self.concurrency:
+                while self._training() < self.concurrency:
                     run = self.store.claim_next(self.pid)
                     if run is None:
                         break

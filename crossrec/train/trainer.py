@@ -93,8 +93,9 @@ class Trainer:
         best_score, best_epoch, best_state, best_valid, waited = -1.0, 0, None, {}, 0
         step = 0
         epochs = method.epochs_for(phase)
+        last_flush = 0.0  # the first step of a phase is shown at once
         for epoch in range(1, epochs + 1):
-            started = last_flush = time.perf_counter()
+            started = time.perf_counter()
             pending = []
             method.model_.train()
             for batch in method.batches(phase, generator):

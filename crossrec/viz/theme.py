@@ -8,7 +8,8 @@ PHASE_FILLS = ["rgba(76,120,168,0.07)", "rgba(245,133,24,0.07)", "rgba(84,162,75
 
 
 def style(fig, height: int = 360, title: str | None = None):
-    fig.update_layout(template="plotly_white", height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
-                      title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    fig.update_layout(template="plotly_white", height=height, margin=dict(l=40, r=20, t=60 if title else 30, b=40),
+                      title=dict(text=title, y=0.97, yanchor="top") if title else None,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1.0, xanchor="right"),
                       font=dict(family="Inter, Segoe UI, sans-serif", size=13))
     return fig

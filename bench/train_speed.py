@@ -1,0 +1,125 @@
+"""Training and evaluation speed of one method on a pair, beside a plain PyTorch BPR loop.
+
+    python bench/train_speed.py --source S --target T --method target_only --epochs 5 \
+        [--set dim=64 --set batch_size=4096] [--device cpu] [--peer] --json
+
+Prints {"sec_per_epoch", "interactions_per_sec", "eval_seconds", "reference_eval_seconds",
+"peak_rss_mb", ...}: epochs are timed without evaluation; eval_seconds is one full-ranking pass
+over all test users; reference_eval_seconds is the bare matrix product plus top-k over the same
+users (what the evaluator adds on top of that is its masking and metrics). --peer also times
+the plain vectorised PyTorch BPR loop of ../shared/peers on the same machine in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crossrec.data.catalog import load_from_files, load_pair  # noqa: E402
+from crossrec.eval.protocol import evaluate  # noqa: E402
+from crossrec.methods.registry import get_method  # noqa: E402
+from crossrec.methods.settings import parse_assignments  # noqa: E402
+from crossrec.train.device import pick_device  # noqa: E402
+from crossrec.train.seeding import seed_everything  # noqa: E402
+from crossrec.train.tensors import PairTensors  # noqa: E402
+
+PEERS = ROOT.parent / "shared" / "peers"
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def reference_eval(method, data, users, chunk=1024):
+    """Matrix product + top-k only, same chunks: the floor any full-ranking evaluator pays."""
+    started = time.perf_counter()
+    with torch.no_grad():
+        for start in range(0, users.numel(), chunk):
+            torch.topk(method.score(users[start:start + chunk]), 20, dim=1)
+    sync(data.device)
+    return time.perf_counter() - started
+
+
+def peer_seconds(epochs: int) -> float | None:
+    script = PEERS / "bench_torch.py"
+    if not script.exists():
+        return None
+    out = subprocess.run([sys.executable, str(script), "--epochs", str(epochs)], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])["sec_per_epoch_median"]
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--source")
+    ap.add_argument("--target")
+    ap.add_argument("--pair", default=None, help="catalog name instead of --source/--target")
+    ap.add_argument("--method", default="target_only")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--peer", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    pair = load_pair(args.pair) if args.pair else load_from_files(args.source, args.target)
+    device = pick_device(args.device)
+    data = PairTensors(pair, device)
+    method = get_method(args.method)(parse_assignments(args.set))
+    generator = seed_everything(0, device)
+    method.setup(data, generator)
+    epoch_times, rows = [], 0
+    for phase in method.phases:
+        method.start_phase(phase)
+        optimizers = method.optimizers(phase)
+        for _ in range(args.epochs):
+            sync(device)
+            started = time.perf_counter()
+            for batch in method.batches(phase, generator):
+                losses = method.training_step(batch, phase)
+                for opt in optimizers:
+                    opt.zero_grad(set_to_none=True)
+                losses["loss"].backward()
+                for opt in optimizers:
+                    opt.step()
+                method.after_step(phase)
+            sync(device)
+            epoch_times.append(time.perf_counter() - started)
+        method.end_phase(phase)
+    rows = len(pair.target_train) if method.phases in (("target",),) else len(pair.target_train) + len(pair.source)
+    method.model_.eval()
+    users = data.users_of("test", "all")
+    evaluate(method.score, data, "test")  # warm-up (allocations, kernels)
+    sync(device)
+    started = time.perf_counter()
+    evaluate(method.score, data, "test")
+    sync(device)
+    eval_seconds = time.perf_counter() - started
+    result = {"method": args.method, "device": str(device), "epochs_timed": len(epoch_times),
+              "sec_per_epoch": round(statistics.median(epoch_times), 4) if epoch_times else 0.0,
+              "interactions_per_sec": round(rows / statistics.median(epoch_times)) if epoch_times else 0,
+              "eval_seconds": round(eval_seconds, 3),
+              "reference_eval_seconds": round(reference_eval(method, data, users), 3),
+              "eval_users": int(users.numel()), "items": data.n_target_items,
+              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if args.peer:
+        result["peer_plain_torch_sec_per_epoch"] = peer_seconds(args.epochs)
+    print(json.dumps(result) if args.json else "\n".join(f"{k:28} {v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
