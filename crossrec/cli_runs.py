@@ -100,8 +100,8 @@ def cmd_train(args) -> int:
 def cmd_submit(args) -> int:
     request = _validated_request(args)
     _check_pair(request)
-    store = _store()
-    run_id = store.create_run(**request)
+    from crossrec.runs.executor import LocalExecutor
+    run_id = LocalExecutor(_store(), start_worker=False).submit(**request)  # scripts run their worker
     _emit(args, {"run_id": run_id, "status": "queued"}, f"queued run {run_id}")
     return 0
 
@@ -135,7 +135,8 @@ def cmd_show(args) -> int:
 
 def cmd_cancel(args) -> int:
     from crossrec.cli import UsageError
-    status = _store().request_cancel(args.run_id)
+    from crossrec.runs.executor import LocalExecutor
+    status = LocalExecutor(_store(), start_worker=False).cancel(args.run_id)
     if status is None:
         raise UsageError(f"no run {args.run_id!r}")
     if status in ("done", "failed", "cancelled"):

@@ -17,9 +17,19 @@ import streamlit as st
 from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import ACTIVE, RunStore, default_home
-from crossrec.runs.worker import ensure_worker
+from crossrec.runs.executor import LocalExecutor
 
 STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■"}
+
+
+def page_setup() -> None:
+    """Every page calls this first. On a fresh server, Streamlit's legacy multipage mode (it
+    sees the `pages/` folder) runs a page file directly when the first visit is a deep link;
+    switch that mode off and rerun, so the session goes through app.py's navigation."""
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def store() -> RunStore:
@@ -77,9 +87,13 @@ def pair_label(ref: dict) -> str:
     return label(ref)
 
 
+def executor() -> LocalExecutor:
+    return LocalExecutor(store())
+
+
 def worker_status() -> dict:
     """A live worker (started when none is alive) and what it reports about devices."""
-    return ensure_worker(store())
+    return executor().worker()
 
 
 def run_label(run: dict) -> str:

@@ -5,8 +5,9 @@ import streamlit as st
 from crossrec.analysis.compare import format_table, summary_table
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.report import build_report
-from pages.common import empty_state, metric_rows, store
+from pages.common import empty_state, metric_rows, store, page_setup
 
+page_setup()
 st.title("Compare")
 runs = store().list_runs(statuses=("done",))
 if not runs:

@@ -6,9 +6,10 @@ import streamlit as st
 
 from crossrec.data.errors import DataError, SettingError
 from crossrec.viz.data import activity_figure, overlap_figure
-from pages.common import catalog, current_pair_ref, pair_summary
+from pages.common import catalog, current_pair_ref, pair_summary, page_setup
 from pages.data_upload import upload_form
 
+page_setup()
 st.title("Data")
 pick, upload = st.tabs(["Pick a pair", "Upload your own"])
 

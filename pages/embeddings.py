@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from crossrec.viz.embeddings import projection_figure
-from pages.common import artifacts, empty_state, run_label, store
+from pages.common import artifacts, empty_state, run_label, store, page_setup
 
+page_setup()
 st.title("Embeddings")
 runs = [r for r in store().list_runs(statuses=("done",)) if (r.get("summary") or {}).get("projections")]
 if not runs:

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages.common import runs_frame, store
+from pages.common import runs_frame, store, page_setup
 
+page_setup()
 st.title("CrossRec Studio")
 st.markdown(
     "**Cross-domain recommendation** borrows what a recommender learned in a *source* domain "

@@ -7,8 +7,9 @@ import streamlit as st
 
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
-from pages.common import empty_state, metric_rows, run_label, store
+from pages.common import empty_state, executor, metric_rows, run_label, store, page_setup
 
+page_setup()
 st.title("Monitor")
 runs = store().list_runs(limit=100)
 if not runs:
@@ -42,7 +43,7 @@ def live_view():
         cols[0].progress(float(run["progress"] or 0.0),
                          text=f"{run_label(run)} · {run['status']}{eta(run)}")
         if run["status"] in ACTIVE and cols[1].button("Cancel", key=f"cancel-{run_id}"):
-            store().request_cancel(run_id)
+            executor().cancel(run_id)
             st.toast(f"Cancel requested for {run_id}")
         if run["status"] == "failed":
             st.error(f"Run {run_id} failed: {run['error']}")

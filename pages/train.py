@@ -5,9 +5,10 @@ import streamlit as st
 from crossrec.data.errors import SettingError
 from crossrec.eval.modes import EVAL_MODES
 from crossrec.methods.settings import check_values
-from pages.common import current_pair_ref, method_cards, pair_label, store, worker_status
+from pages.common import current_pair_ref, executor, method_cards, pair_label, worker_status, page_setup
 from pages.train_form import settings_form
 
+page_setup()
 st.title("Train")
 cards = {c["name"]: c for c in method_cards()}
 ref = current_pair_ref()
@@ -43,9 +44,8 @@ if launch:
     except SettingError as err:
         st.error(str(err))
         st.stop()
-    ids = [store().create_run(pair=ref, method=name, settings=settings, seed=int(first_seed) + k,
-                              device=device, eval_mode=eval_mode) for k in range(int(n_seeds))]
-    worker_status()
+    ids = [executor().submit(pair=ref, method=name, settings=settings, seed=int(first_seed) + k,
+                             device=device, eval_mode=eval_mode) for k in range(int(n_seeds))]
     st.session_state["monitor_runs"] = ids
     st.session_state["run_id"] = ids[0]
     st.switch_page("pages/monitor.py")

@@ -77,3 +77,51 @@ def test_full_flow_in_chromium(tmp_path):
         shot(page, "embeddings")
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
+
+
+def test_bad_uploads_show_one_sentence_and_lose_nothing(tmp_path):
+    import json
+    import os
+
+    from conftest import run_cli
+    from crossrec.data.uploads import save_pair
+    from crossrec.runs.store import RunStore
+
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    env = {"CROSSREC_HOME": str(home), "CROSSREC_DATA_DIR": str(data)}
+    os.environ.update(env)
+    save_pair("kept-pair", ("s.csv", b"user,item\na,1\nb,2\n"), ("t.csv", b"user,item\na,9\nb,8\n"))
+    proc = run_cli("train", "synthetic-tiny", "--method", "popularity", "--json", env=env)
+    run_id = json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    good = tmp_path / "good.tsv"
+    good.write_text("u1\ti1\nu2\ti2\n")
+    bad_files = {"binary.dat": (b"\x00\x01\x02\x03\x04", "binary"),
+                 "onecol.txt": (b"justone\nsecond\n", "column"),
+                 "rating.tsv": (b"u1\ti1\t5\nu2\ti2\tgreat\n", "rating")}
+    with running_app(home, data) as url, browser_page() as page:
+        page.goto(url + "/data")  # a deep link as the very first visit goes through app.py
+        wait_app_idle(page)
+        nav = page.locator("[data-testid='stSidebarNav']")
+        nav.get_by_text("Monitor", exact=True).wait_for(timeout=30000)
+        assert nav.get_by_text("common", exact=True).count() == 0
+        page.get_by_role("tab", name="Upload your own").click()
+        for name, (content, word) in bad_files.items():
+            path = tmp_path / name
+            path.write_bytes(content)
+            inputs = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+            inputs.nth(0).set_input_files(str(path))
+            inputs.nth(1).set_input_files(str(good))
+            alert = page.locator("[data-testid='stAlertContentError']", has_text=name).first
+            alert.wait_for(timeout=30000)
+            text = alert.inner_text().strip()
+            assert text.startswith(name) and word in text and "\n" not in text, text
+            assert "Traceback" not in page.content()
+            shot(page, f"upload-error-{name.split('.')[0]}")
+        page.goto(url)
+        wait_app_idle(page)
+    # nothing already stored is lost
+    assert (data / "kept-pair" / "pair.json").exists()
+    assert RunStore(home).get_run(run_id)["status"] == "done"
+    assert sorted(p.name for p in data.iterdir() if not p.name.startswith(".")) == ["kept-pair"]

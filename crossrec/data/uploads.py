@@ -26,12 +26,22 @@ def _safe_filename(name: str, fallback: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", base) or fallback
 
 
+def _as_uploaded(err: DataError, names: dict[str, str]) -> DataError:
+    """The same error, naming the file as the user uploaded it rather than our staging path."""
+    shown = names.get(Path(err.file).name, err.file) if err.file else None
+    return type(err)(err.problem, file=shown, line=err.line, column=err.column,
+                     column_name=err.column_name)
+
+
 def preview(filename: str, data: bytes, columns=None, rows: int = 8) -> pd.DataFrame:
     """The first rows of an uploaded file as the reader understands it (raises DataError)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / _safe_filename(filename, "upload.txt")
         path.write_bytes(data)
-        frame = read_interactions(path, columns)
+        try:
+            frame = read_interactions(path, columns)
+        except DataError as err:
+            raise _as_uploaded(err, {path.name: filename}) from None
     frame.attrs.clear()
     return frame.head(rows)
 
@@ -50,19 +60,24 @@ def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
     staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
     try:
         manifest = {"name": name, "description": description or "uploaded pair"}
+        uploaded = {}
         for key, upload in (("source", source), ("target", target), ("links", links)):
             if upload is None:
                 continue
             filename = f"{key}-{_safe_filename(upload[0], key + '.txt')}"
             (staging / filename).write_bytes(upload[1])
             manifest[key] = filename
+            uploaded[filename] = upload[0]
         if source_columns:
             manifest["source_columns"] = source_columns
         if target_columns:
             manifest["target_columns"] = target_columns
-        load_from_files(staging / manifest["source"], staging / manifest["target"],
-                        staging / manifest["links"] if "links" in manifest else None, name=name,
-                        source_columns=source_columns, target_columns=target_columns)
+        try:
+            load_from_files(staging / manifest["source"], staging / manifest["target"],
+                            staging / manifest["links"] if "links" in manifest else None, name=name,
+                            source_columns=source_columns, target_columns=target_columns)
+        except DataError as err:
+            raise _as_uploaded(err, uploaded) from None
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         staging.rename(final)
         return {**manifest, "folder": str(final)}
