@@ -33,6 +33,7 @@ from crossrec.methods.settings import parse_assignments  # noqa: E402
 from crossrec.train.device import pick_device  # noqa: E402
 from crossrec.train.seeding import seed_everything  # noqa: E402
 from crossrec.train.tensors import PairTensors  # noqa: E402
+from crossrec.train.trainer import train_step  # noqa: E402
 
 PEERS = ROOT.parent / "shared" / "peers"
 
@@ -89,13 +90,7 @@ def main() -> int:
             sync(device)
             started = time.perf_counter()
             for batch in method.batches(phase, generator):
-                losses = method.training_step(batch, phase)
-                for opt in optimizers:
-                    opt.zero_grad(set_to_none=True)
-                losses["loss"].backward()
-                for opt in optimizers:
-                    opt.step()
-                method.after_step(phase)
+                train_step(method, phase, batch, optimizers)
             sync(device)
             epoch_times.append(time.perf_counter() - started)
         method.end_phase(phase)

@@ -11,7 +11,7 @@ from crossrec.methods.registry import MODULES, all_methods, get_method
 from crossrec.methods.settings import make_settings, parse_assignments
 from crossrec.train.seeding import seed_everything
 from crossrec.train.tensors import PairTensors
-from crossrec.train.trainer import Trainer
+from crossrec.train.trainer import Trainer, train_step
 
 SMALL = {"dim": 8, "epochs": 2, "batch_size": 256}
 
@@ -37,16 +37,10 @@ def test_two_steps_score_and_embeddings(name, data):
         method.start_phase(phase)
         optimizers = method.optimizers(phase)
         for _, batch in zip(range(2), method.batches(phase, generator)):
-            losses = method.training_step(batch, phase)
+            losses = train_step(method, phase, batch, optimizers)
             assert "loss" in losses
             for key, value in losses.items():
                 assert torch.isfinite(value).all(), f"{name}/{phase}/{key}"
-            for opt in optimizers:
-                opt.zero_grad()
-            losses["loss"].backward()
-            for opt in optimizers:
-                opt.step()
-            method.after_step(phase)
         method.end_phase(phase)
     method.model_.eval()
     users = torch.arange(7)

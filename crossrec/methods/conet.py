@@ -10,7 +10,7 @@ from torch import nn
 
 from crossrec.methods.base import CommonSettings, Method, setting, to_numpy
 from crossrec.methods.registry import register
-from crossrec.train.sampling import sample_negatives
+from crossrec.train.sampling import joint_triples
 
 PAIRS_PER_CHUNK = 1_000_000  # (user, item) pairs scored at once: bounds memory when ranking
 
@@ -113,19 +113,7 @@ class CoNet(Method):
         return self.model_["towers"](other, own)[1]
 
     def batches(self, phase, generator):
-        d, bs = self.data_, self.settings.batch_size
-        n_src = d.source_users.numel()
-        users = torch.cat([d.source_users, d.target_users])
-        items = torch.cat([d.source_items, d.target_items])
-        perm = torch.randperm(users.numel(), generator=generator, device=users.device)
-        for start in range(0, users.numel(), bs):
-            idx = perm[start:start + bs]
-            is_src = idx < n_src
-            batch = {}
-            for name, mask, seen in (("source", is_src, d.source), ("target", ~is_src, d.target)):
-                u, i = users[idx[mask]], items[idx[mask]]
-                batch[name] = (u, i, sample_negatives(u, seen.n_items, seen, generator, self.settings.negatives))
-            yield batch
+        return joint_triples(self.data_, self.settings.batch_size, generator, self.settings.negatives)
 
     def _domain_loss(self, triple, domain):
         u, i, neg = triple

@@ -40,7 +40,7 @@ def user_batches(users: torch.Tensor, batch_size: int, generator: torch.Generato
         yield users[perm[start:start + batch_size]]
 
 
-def joint_triples(data, batch_size: int, generator: torch.Generator):
+def joint_triples(data, batch_size: int, generator: torch.Generator, negatives: int = 1):
     """One epoch over source and target training rows together, in one random order.
 
     Yields {"source": (u, i, j), "target": (u, i, j)}: each batch mixes both domains in
@@ -56,5 +56,5 @@ def joint_triples(data, batch_size: int, generator: torch.Generator):
         batch = {}
         for name, mask, seen in (("source", is_src, data.source), ("target", ~is_src, data.target)):
             u, i = users[idx[mask]], items[idx[mask]]
-            batch[name] = (u, i, sample_negatives(u, seen.n_items, seen, generator))
+            batch[name] = (u, i, sample_negatives(u, seen.n_items, seen, generator, negatives))
         yield batch

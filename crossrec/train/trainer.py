@@ -49,6 +49,18 @@ class TrainResult:
     notes: list = field(default_factory=list)
 
 
+def train_step(method: Method, phase: str, batch, optimizers) -> dict:
+    """One optimisation step: named losses, backward on 'loss', every optimiser steps."""
+    losses = method.training_step(batch, phase)
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    losses["loss"].backward()
+    for opt in optimizers:
+        opt.step()
+    method.after_step(phase)
+    return losses
+
+
 class Trainer:
     def __init__(self, method: Method, pair: DomainPair, device: str = "auto", seed: int = 0,
                  eval_mode: str = "full", callbacks=()):
@@ -99,13 +111,7 @@ class Trainer:
             pending = []
             method.model_.train()
             for batch in method.batches(phase, generator):
-                losses = method.training_step(batch, phase)
-                for opt in optimizers:
-                    opt.zero_grad(set_to_none=True)
-                losses["loss"].backward()
-                for opt in optimizers:
-                    opt.step()
-                method.after_step(phase)
+                losses = train_step(method, phase, batch, optimizers)
                 step += 1
                 pending.append((step, losses))
                 if time.perf_counter() - last_flush > FLUSH_SECONDS:
