@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import sidebar
+from pages.common import VIA_APP, sidebar
 
 st.set_page_config(page_title="CrossRec Studio", page_icon=":material/merge:", layout="wide")
 
@@ -16,5 +16,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+st.session_state[VIA_APP] = True
 sidebar()
 page.run()

@@ -19,6 +19,7 @@ from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import ACTIVE, RunStore, default_home
 from crossrec.runs.executor import LocalExecutor
 
+VIA_APP = "_crossrec_via_app"  # set by app.py before it runs a page
 STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■"}
 
 
@@ -26,8 +27,8 @@ def page_setup() -> None:
     """Every page calls this first. On a fresh server, Streamlit's legacy multipage mode (it
     sees the `pages/` folder) runs a page file directly when the first visit is a deep link;
     switch that mode off and rerun, so the session goes through app.py's navigation."""
-    from streamlit.runtime.pages_manager import PagesManager
-    if PagesManager.uses_pages_directory:
+    if not st.session_state.get(VIA_APP):
+        from streamlit.runtime.pages_manager import PagesManager
         PagesManager.uses_pages_directory = False
         st.rerun()
 
