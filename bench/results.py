@@ -92,8 +92,12 @@ def write_markdown(rows: list[dict], out: Path, argv: str) -> None:
         lines += [f"## {pair}", "",
                   "| method | cold NDCG@10 | cold HR@10 | cold MRR | warm NDCG@10 | warm HR@10 | beats popularity (cold NDCG@10) | time (s) |",
                   "|---|---|---|---|---|---|---|---|"]
-        for method in dict.fromkeys(r["method"] for r in sel):
+        for method in MODULES:
             mr = [r for r in sel if r["method"] == method]
+            if not mr:
+                lines.append(f"| {method} | not run yet | | | | | | |")
+                continue
+            seeds = f" ({len(mr)} seed{'s' if len(mr) > 1 else ''})" if len(mr) < 3 else ""
 
             def col(group, metric):
                 vals = [r["metrics"][group].get(metric) for r in mr if r["metrics"][group].get("n_users")]
@@ -101,7 +105,7 @@ def write_markdown(rows: list[dict], out: Path, argv: str) -> None:
             cold = [r["metrics"]["cold"].get("ndcg@10", 0) for r in mr]
             verdict = "–" if method == "popularity" or not pop or not mr[0]["metrics"]["cold"].get("n_users") \
                 else ("yes" if np.mean(cold) > np.mean(pop) else "**no**")
-            lines.append(f"| {method} | {col('cold', 'ndcg@10')} | {col('cold', 'hr@10')} | {col('cold', 'mrr')} "
+            lines.append(f"| {method}{seeds} | {col('cold', 'ndcg@10')} | {col('cold', 'hr@10')} | {col('cold', 'mrr')} "
                          f"| {col('warm', 'ndcg@10')} | {col('warm', 'hr@10')} | {verdict} "
                          f"| {np.mean([r['seconds'] for r in mr]):.1f} |")
         users = sel[0]["metrics"]
