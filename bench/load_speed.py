@@ -53,7 +53,10 @@ def main() -> int:
     if elec.exists():
         cases.append((str(elec), str(cloth)))
     with tempfile.TemporaryDirectory() as tmp:
-        cases.append(write_million(Path(tmp)))
+        source, target = write_million(Path(tmp))
+        small = Path(tmp) / "small_source.tsv"
+        small.write_text("".join(f"{u}\t{u % 50}\n" for u in range(1000)))
+        cases += [(str(small), target), (source, target)]  # one 1M-row file; then two of them
         for source, target in cases:
             subprocess.run([sys.executable, __file__, "--case", source, target], check=True)
     return 0
