@@ -27,7 +27,7 @@ with right.container(border=True):
     st.caption(f":material/description: {card['paper']}")
 
 with st.form("launch"):
-    values = settings_form(card["settings"])
+    values = settings_form(card["settings"], name)
     devices = (worker_status().get("info") or {}).get("devices") or [{"name": "cpu", "label": "CPU"}]
     a, b, c, d = st.columns(4)
     device = a.selectbox("Device", ["auto"] + [x["name"] for x in devices],

@@ -5,9 +5,9 @@ import streamlit as st
 COMMON = ("dim", "epochs", "lr", "batch_size", "weight_decay", "patience")
 
 
-def _widget(row: dict, container):
+def _widget(row: dict, container, method: str):
     label, help_text, default = row["name"], row.get("help"), row["default"]
-    key = f"setting-{label}"
+    key = f"setting-{method}-{label}"  # per method: switching methods must not carry values over
     if row.get("choices"):
         return container.selectbox(label, row["choices"], index=row["choices"].index(default),
                                    help=help_text, key=key)
@@ -20,18 +20,18 @@ def _widget(row: dict, container):
                                   value=float(default), format="%g", help=help_text, key=key)
 
 
-def settings_form(schema: list[dict]) -> dict:
+def settings_form(schema: list[dict], method: str) -> dict:
     """Widgets for every setting; returns only the values that differ from the defaults."""
     common = [r for r in schema if r["name"] in COMMON]
     specific = [r for r in schema if r["name"] not in COMMON]
     values = {}
     cols = st.columns(3)
     for k, row in enumerate(common):
-        values[row["name"]] = _widget(row, cols[k % 3])
+        values[row["name"]] = _widget(row, cols[k % 3], method)
     if specific:
         st.markdown("**Method settings**")
         cols = st.columns(3)
         for k, row in enumerate(specific):
-            values[row["name"]] = _widget(row, cols[k % 3])
+            values[row["name"]] = _widget(row, cols[k % 3], method)
     defaults = {r["name"]: r["default"] for r in schema}
     return {k: v for k, v in values.items() if v != defaults[k]}
