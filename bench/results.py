@@ -85,7 +85,11 @@ def write_markdown(rows: list[dict], out: Path, argv: str) -> None:
              "ranking of all target items, the user's target training items masked; per-user metrics "
              "averaged over test users; mean ± std over seeds. **Cold** users have no target training "
              "interaction (the users cross-domain transfer exists for), **warm** users have some. "
-             "`time` is wall seconds per run (training, validation and test).", ""]
+             "`time` is wall seconds per run (training, validation and test), often with another "
+             "benchmark sharing the CPU. The raw rows are in `docs/results-data/`; this table was "
+             "rendered from them with `python bench/results.py --render docs/results-data/*.jsonl` "
+             "(the pairs ran as separate `--pairs` processes). Rows marked *not run yet* are missing, "
+             "not hidden.", ""]
     for pair in dict.fromkeys(r["pair"] for r in rows):
         sel = [r for r in rows if r["pair"] == pair]
         pop = [r["metrics"]["cold"].get("ndcg@10", 0) for r in sel if r["method"] == "popularity"]
