@@ -51,7 +51,7 @@ def test_full_flow_in_chromium(tmp_path):
         _nav(page, "Train")
         page.get_by_text("Launch", exact=True).wait_for(timeout=120000)
         epochs = page.get_by_label("epochs", exact=True)
-        epochs.fill("30")
+        epochs.fill("20")
         shot(page, "train")
         page.get_by_role("button", name="Launch").click()
         page.get_by_text(re.compile(r"[\d,]+ points")).first.wait_for(timeout=60000)
@@ -61,9 +61,9 @@ def test_full_flow_in_chromium(tmp_path):
             f"return m && parseInt(m[1].replace(/,/g, '')) > {first}; }}", timeout=60000)
         assert page.locator(".js-plotly-plot").count() >= 1
         shot(page, "monitor")
-        page.get_by_text("done", exact=False).first.wait_for(timeout=120000)
+        page.get_by_text("done", exact=False).first.wait_for(timeout=300000)
         page.wait_for_function("() => document.body.innerText.includes('live refresh is paused')",
-                               timeout=120000)
+                               timeout=300000)
 
         _nav(page, "Compare")
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30000)
