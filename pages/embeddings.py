@@ -50,6 +50,7 @@ if alignment:
                                    "mmd": "MMD² (RBF)", "coral": "CORAL distance",
                                    "knn_mixing": "kNN mixing (1 = mixed, 0 = separated)"})
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
-    st.caption("Computed by the worker on the plotted users (up to 1,500 per domain).")
+    st.caption("Computed by the worker on the plotted users (up to 1,500 per domain). The proxy "
+               "A-distance's linear classifier sees the principal components holding 95% of the variance.")
 else:
     st.caption("This method has one set of user vectors only, so there is no alignment to measure.")

@@ -5,7 +5,7 @@ the distilled student beats its twin."""
 import numpy as np
 import pytest
 
-from crossrec.analysis.alignment import alignment_metrics
+from crossrec.analysis.alignment import alignment_metrics, proxy_a_distance
 from crossrec.data import load_pair
 from crossrec.methods.registry import get_method
 from crossrec.train.trainer import Trainer
@@ -61,6 +61,35 @@ def test_alignment_metrics_see_aligned_and_separated_sets():
     assert same["proxy_a_distance"] < 0.5 < apart["proxy_a_distance"]
     assert same["knn_mixing"] > 0.7 > apart["knn_mixing"]
     assert same["mmd"] < apart["mmd"]
+
+
+def test_proxy_a_distance_looks_at_the_directions_that_carry_the_variance():
+    """An offset a thousandth of the signal's scale, in a direction with almost no variance, is
+    what two separately initialised encoders leave behind; the default probe ignores it, the
+    all-directions probe does not, and an offset in the signal's own directions counts for both."""
+    rng = np.random.default_rng(0)
+    x = np.hstack([rng.normal(size=(800, 6)), 1e-4 * rng.normal(size=(800, 10))])
+    tiny = np.r_[np.zeros(6), np.full(10, 1e-3)]
+    big = np.r_[np.full(6, 1.5), np.zeros(10)]
+    assert proxy_a_distance(x[:400], x[400:] + tiny) < 0.5
+    assert proxy_a_distance(x[:400], x[400:] + tiny, variance=1.0) > 1.5
+    assert proxy_a_distance(x[:400], x[400:] + big) > 1.5
+
+
+def test_dann_lowers_proxy_a_distance_and_the_adversary_is_why(pair):
+    """DANN with its defaults: source and target user representations of the overlapping users are
+    separable at the start and much less so at the end; without the adversarial term they stay apart."""
+    users = np.flatnonzero(pair.overlap)
+
+    def distances(settings):
+        result = Trainer(get_method("dann")(settings), pair, "cpu", 0).fit()
+        return [proxy_a_distance(e["source"][users], e["target"][users])
+                for e in (result.embeddings_before, result.embeddings_after)]
+
+    before, after = distances({})
+    _, after_without_adversary = distances({"adv_weight": 0.0})
+    assert after < before - 0.3, (before, after)
+    assert after < after_without_adversary - 0.3, (after, after_without_adversary)
 
 
 def test_distilled_student_beats_target_only_of_the_same_size(pair):
