@@ -26,6 +26,7 @@ from crossrec.methods.registry import MODULES, get_method  # noqa: E402
 from crossrec.train.trainer import Trainer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
+NOTES = ROOT / "docs" / "results-notes.md"  # hand-written: why a method loses, what was tried
 
 
 def cdrib_pair(tmp: Path):
@@ -113,7 +114,11 @@ def write_markdown(rows: list[dict], out: Path, argv: str) -> None:
                          f"| {col('warm', 'ndcg@10')} | {col('warm', 'hr@10')} | {verdict} "
                          f"| {np.mean([r['seconds'] for r in mr]):.1f} |")
         users = sel[0]["metrics"]
-        lines += ["", f"Test users: {users['cold']['n_users']} cold, {users['warm']['n_users']} warm.", ""]
+        lines += ["", f"Test users: {users['cold']['n_users']} cold, {users['warm']['n_users']} warm."
+                  + (" The given split tests cold users only, so the warm columns are empty."
+                     if not users["warm"]["n_users"] else ""), ""]
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
 

@@ -24,6 +24,7 @@ class CoNetSettings(CommonSettings):
     epochs: int = setting(25, "maximum epochs", 1, 10_000)
     hidden: int = setting(32, "units of the first hidden layer (the second has half)", 4, 1024)
     negatives: int = setting(4, "sampled negatives per positive (pointwise loss)", 1, 64)
+    patience: int = setting(5, "epochs without validation NDCG@10 gain before stopping", 1, 1000)
 
 
 class CrossTowers(nn.Module):
@@ -70,6 +71,11 @@ class CoNet(Method):
     CIKM 2018. Loss: pointwise log loss on each domain with sampled negatives. Each tower's
     other-domain input is the user's mean item embedding of that domain (a history summary),
     so a target item can be scored without a paired source item.
+
+    Beside each tower's output sits a dot-product term <e_u, q_i> (NeuMF's GMF part; He et al.,
+    WWW 2017, whose MLP towers CoNet builds on). Why: MLP towers learn dot-product preferences
+    poorly (Rendle et al., RecSys 2020), and without the term CoNet matched popularity on CDRIB
+    Sport->Cloth cold users (NDCG@10 0.0054 vs 0.0054); with it, 0.0081 (seed 0).
     """
 
     family = "cross network"
@@ -108,9 +114,10 @@ class CoNet(Method):
         other_domain = "target" if domain == "source" else "source"
         unique, inverse = torch.unique(users, return_inverse=True)  # a summary per user, not per pair
         other = torch.cat([e, self._summary(other_domain, unique)[inverse]], dim=1)
+        dot = (e * self.model_[f"{domain}_items"](items)).sum(-1)
         if domain == "source":
-            return self.model_["towers"](own, other)[0]
-        return self.model_["towers"](other, own)[1]
+            return self.model_["towers"](own, other)[0] + dot
+        return self.model_["towers"](other, own)[1] + dot
 
     def batches(self, phase, generator):
         return joint_triples(self.data_, self.settings.batch_size, generator, self.settings.negatives)
@@ -142,7 +149,7 @@ class CoNet(Method):
         for chunk in users.split(per_chunk):
             e = self.model_["users"](chunk)
             x_s = torch.cat([e, self._summary("source", chunk)], dim=1)
-            out.append(self.model_["towers"].target_grid(x_s, e, items))
+            out.append(self.model_["towers"].target_grid(x_s, e, items) + e @ items.T)
         return torch.cat(out)
 
     @torch.no_grad()
