@@ -79,7 +79,8 @@ class CoNet(Method):
     Sport->Cloth cold users (NDCG@10 0.0054 vs 0.0054). Embeddings are trained as in the MF
     methods here (small initial vectors, plain SGD on the rows a step touches, L2 on those rows,
     log loss summed over pairs); with Adam on every row and no L2 the cold validation NDCG peaked
-    at epoch 2-5 and then fell (test 0.0044-0.0081 over two runs), with this recipe 0.0141 (seed 0).
+    at epoch 2-5 and then fell (test 0.0044-0.0081 over two runs); with this recipe 0.0151 ± 0.0016
+    over 3 seeds (docs/RESULTS.md).
     """
 
     family = "cross network"
