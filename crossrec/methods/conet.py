@@ -111,16 +111,14 @@ class CoNet(Method):
         return out / table.counts[users].clamp(min=1).unsqueeze(1)
 
     def _logits(self, users, items, domain):
-        """Logit of (users[k], items[k]) in `domain`; users [N], items [N]."""
-        e = self.model_["users"](users)
-        own = torch.cat([e, self.model_[f"{domain}_items"](items)], dim=1)
+        """Logits of (users[k], items[k]) in `domain` [N], and the user and item rows used [N, d]."""
+        e, q = self.model_["users"](users), self.model_[f"{domain}_items"](items)
+        own = torch.cat([e, q], dim=1)
         other_domain = "target" if domain == "source" else "source"
         unique, inverse = torch.unique(users, return_inverse=True)  # a summary per user, not per pair
         other = torch.cat([e, self._summary(other_domain, unique)[inverse]], dim=1)
-        dot = (e * self.model_[f"{domain}_items"](items)).sum(-1)
-        if domain == "source":
-            return self.model_["towers"](own, other)[0] + dot
-        return self.model_["towers"](other, own)[1] + dot
+        towers = self.model_["towers"](own, other)[0] if domain == "source" else self.model_["towers"](other, own)[1]
+        return towers + (e * q).sum(-1), e, q
 
     def batches(self, phase, generator):
         return joint_triples(self.data_, self.settings.batch_size, generator, self.settings.negatives)
@@ -134,9 +132,9 @@ class CoNet(Method):
         items = torch.cat([i, neg.reshape(-1)])
         labels = torch.cat([torch.ones_like(u, dtype=torch.float32),
                             torch.zeros(u.numel() * k, device=u.device)])
-        log_loss = F.binary_cross_entropy_with_logits(self._logits(users, items, domain), labels, reduction="sum")
-        rows = l2_penalty(self.model_["users"](users), self.model_[f"{domain}_items"](items))
-        return log_loss + self.settings.weight_decay * rows
+        logits, e, q = self._logits(users, items, domain)
+        log_loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+        return log_loss + self.settings.weight_decay * l2_penalty(e, q)
 
     def training_step(self, batch, phase):
         loss_s = self._domain_loss(batch["source"], "source")
