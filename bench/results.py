@@ -58,9 +58,14 @@ def main() -> int:
     ap.add_argument("--render", nargs="+", metavar="JSONL",
                     help="only write the markdown from rows printed by earlier runs of this script")
     args = ap.parse_args()
+    command = " ".join(["python bench/results.py", *sys.argv[1:]])
     if args.render:
         rows = [json.loads(line) for path in args.render for line in open(path) if line.startswith("{")]
-        write_markdown(rows, Path(args.out), "--seeds " + " ".join(map(str, args.seeds)))
+        seeds = " ".join(map(str, sorted({r["seed"] for r in rows})))
+        write_markdown(rows, Path(args.out),
+                       f"Rendered by `{command}` from the rows that "
+                       f"`python bench/results.py --seeds {seeds}` printed (pairs and methods ran as "
+                       "separate processes)")
         return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,22 +80,19 @@ def main() -> int:
                            "best_epoch": result.best_epoch}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-    write_markdown(rows, Path(args.out), " ".join(sys.argv[1:]))
+    write_markdown(rows, Path(args.out), f"Produced by `{command}`")
     return 0
 
 
-def write_markdown(rows: list[dict], out: Path, argv: str) -> None:
+def write_markdown(rows: list[dict], out: Path, provenance: str) -> None:
     lines = ["# Results on real cross-domain pairs", "",
-             f"Produced by `python bench/results.py {argv}`".rstrip() + " on a 2-core CPU "
+             f"{provenance} on a 2-core CPU "
              f"({time.strftime('%Y-%m-%d')}). Every method runs with its default settings; full "
              "ranking of all target items, the user's target training items masked; per-user metrics "
              "averaged over test users; mean ± std over seeds. **Cold** users have no target training "
              "interaction (the users cross-domain transfer exists for), **warm** users have some. "
              "`time` is wall seconds per run (training, validation and test), often with another "
-             "benchmark sharing the CPU. The raw rows are in `docs/results-data/`; this table was "
-             "rendered from them with `python bench/results.py --render docs/results-data/*.jsonl` "
-             "(the pairs ran as separate `--pairs` processes). Rows marked *not run yet* are missing, "
-             "not hidden.", ""]
+             "benchmark sharing the CPU. Rows marked *not run yet* are missing, not hidden.", ""]
     for pair in dict.fromkeys(r["pair"] for r in rows):
         sel = [r for r in rows if r["pair"] == pair]
         pop = [r["metrics"]["cold"].get("ndcg@10", 0) for r in sel if r["method"] == "popularity"]

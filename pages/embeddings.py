@@ -45,12 +45,12 @@ for col, stage in zip(cols, ["before", "after"]):
 alignment = run["summary"].get("alignment") or {}
 if alignment:
     st.subheader("Alignment metrics")
-    table = pd.DataFrame(alignment).rename(columns={"before": "before", "after": "after"})
+    table = pd.DataFrame(alignment)
     table.index = table.index.map({"proxy_a_distance": "proxy A-distance (0 = indistinguishable, 2 = separable)",
                                    "mmd": "MMD² (RBF)", "coral": "CORAL distance",
                                    "knn_mixing": "kNN mixing (1 = mixed, 0 = separated)"})
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
-    st.caption("Computed by the worker on the plotted users (up to 1,500 per domain). The proxy "
+    st.caption(f"Computed by the worker on the plotted users (up to {per_domain:,} per domain). The proxy "
                "A-distance's linear classifier sees the principal components holding 95% of the variance.")
 else:
     st.caption("This method has one set of user vectors only, so there is no alignment to measure.")

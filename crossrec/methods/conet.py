@@ -117,8 +117,9 @@ class CoNet(Method):
         other_domain = "target" if domain == "source" else "source"
         unique, inverse = torch.unique(users, return_inverse=True)  # a summary per user, not per pair
         other = torch.cat([e, self._summary(other_domain, unique)[inverse]], dim=1)
-        towers = self.model_["towers"](own, other)[0] if domain == "source" else self.model_["towers"](other, own)[1]
-        return towers + (e * q).sum(-1), e, q
+        towers = self.model_["towers"]
+        mlp = towers(own, other)[0] if domain == "source" else towers(other, own)[1]
+        return mlp + (e * q).sum(-1), e, q
 
     def batches(self, phase, generator):
         return joint_triples(self.data_, self.settings.batch_size, generator, self.settings.negatives)
