@@ -32,7 +32,7 @@ from crossrec.methods.registry import get_method  # noqa: E402
 from crossrec.methods.settings import parse_assignments  # noqa: E402
 from crossrec.train.device import pick_device  # noqa: E402
 from crossrec.train.seeding import seed_everything  # noqa: E402
-from crossrec.train.tensors import PairTensors  # noqa: E402
+from crossrec.tensors.pair_tensors import PairTensors  # noqa: E402
 from crossrec.train.trainer import train_step  # noqa: E402
 
 PEERS = ROOT.parent / "shared" / "peers"
@@ -83,18 +83,22 @@ def main() -> int:
     generator = seed_everything(0, device)
     method.setup(data, generator)
     epoch_times, rows = [], 0
-    for phase in method.phases:
-        method.start_phase(phase)
-        optimizers = method.optimizers(phase)
+    plan = method.plan()
+    for phase in plan:
+        if phase.on_start:
+            phase.on_start()
+        optimizers = phase.optimizers() if phase.optimizers else []
         for _ in range(args.epochs):
             sync(device)
             started = time.perf_counter()
-            for batch in method.batches(phase, generator):
-                train_step(method, phase, batch, optimizers)
+            for batch in phase.batches(generator):
+                train_step(phase, batch, optimizers)
             sync(device)
             epoch_times.append(time.perf_counter() - started)
-        method.end_phase(phase)
-    rows = len(pair.target_train) if method.phases in (("target",),) else len(pair.target_train) + len(pair.source)
+        if phase.on_end:
+            phase.on_end()
+    names = [phase.name for phase in plan]
+    rows = len(pair.target_train) if names == ["target"] else len(pair.target_train) + len(pair.source)
     method.model_.eval()
     users = data.users_of("test", "all")
     evaluate(method.score, data, "test")  # warm-up (allocations, kernels)

@@ -10,7 +10,7 @@ from crossrec.data import load_pair
 from crossrec.methods.registry import MODULES, all_methods, get_method
 from crossrec.methods.settings import make_settings, parse_assignments
 from crossrec.train.seeding import seed_everything
-from crossrec.train.tensors import PairTensors
+from crossrec.tensors.pair_tensors import PairTensors
 from crossrec.train.trainer import Trainer, train_step
 
 SMALL = {"dim": 8, "epochs": 2, "batch_size": 256}
@@ -33,15 +33,17 @@ def test_two_steps_score_and_embeddings(name, data):
     method = get_method(name)(SMALL)
     generator = seed_everything(0, "cpu")
     method.setup(data, generator)
-    for phase in method.phases:
-        method.start_phase(phase)
-        optimizers = method.optimizers(phase)
-        for _, batch in zip(range(2), method.batches(phase, generator)):
-            losses = train_step(method, phase, batch, optimizers)
+    for phase in method.plan():
+        if phase.on_start:
+            phase.on_start()
+        optimizers = phase.optimizers() if phase.optimizers else []
+        for _, batch in zip(range(2), phase.batches(generator)):
+            losses = train_step(phase, batch, optimizers)
             assert "loss" in losses
             for key, value in losses.items():
-                assert torch.isfinite(value).all(), f"{name}/{phase}/{key}"
-        method.end_phase(phase)
+                assert torch.isfinite(value).all(), f"{name}/{phase.name}/{key}"
+        if phase.on_end:
+            phase.on_end()
     method.model_.eval()
     users = torch.arange(7)
     with torch.no_grad():
@@ -65,7 +67,17 @@ def test_settings_round_trip_through_set(name):
     assert make_settings(cls, parse_assignments(pairs)) == defaults
     # the constructor only stores settings
     method = get_method(name)({"dim": 12})
-    assert method.settings.dim == 12 and not hasattr(method, "model_")
+    assert method.settings.dim == 12 and vars(method) == {"settings": method.settings}
+
+
+def test_cards_report_each_methods_real_phases():
+    from crossrec.methods.catalog import all_cards
+    phases = {c["name"]: c["phases"] for c in all_cards()}
+    assert phases["popularity"] == [] and phases["cmf"] == ["joint"]
+    assert phases["emcdr"] == ["source", "target", "map"]
+    # distill: its default teacher's (cmf) plan, renamed, then the student
+    assert phases["distill"] == ["teacher:joint", "student"]
+    assert get_method("distill")({"teacher": "emcdr"}).plan()[2].name == "teacher:map"
 
 
 def test_same_seed_same_result_other_seed_differs():
@@ -76,7 +88,7 @@ def test_same_seed_same_result_other_seed_differs():
 
 
 def test_device_choice_is_checked():
-    from crossrec.data.errors import SettingError
+    from crossrec.errors import SettingError
     from crossrec.train.device import pick_device
     assert pick_device("cpu").type == "cpu"
     if not torch.cuda.is_available():

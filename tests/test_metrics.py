@@ -9,7 +9,7 @@ import torch
 from crossrec.data.pair import DomainPair, Interactions
 from crossrec.eval.metrics import hit_rate, ndcg, per_user_metrics, recall, reciprocal_rank
 from crossrec.eval.protocol import evaluate, parse_mode
-from crossrec.train.tensors import PairTensors
+from crossrec.tensors.pair_tensors import PairTensors
 
 
 def test_metrics_by_hand():

@@ -8,7 +8,7 @@ import pytest
 from conftest import write
 from crossrec.data import build_pair, load_from_files, load_pair, read_domain, read_links
 from crossrec.data.catalog import list_pairs
-from crossrec.data.errors import LinkError, SettingError, UnknownPairError
+from crossrec.errors import LinkError, SettingError, UnknownPairError
 
 
 def _domain(tmp_path, name, rows):

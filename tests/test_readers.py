@@ -7,7 +7,7 @@ import pytest
 
 from conftest import write
 from crossrec.data import read_domain, read_interactions
-from crossrec.data.errors import (BinaryFileError, ColumnError, CorruptGzipError, DataError,
+from crossrec.errors import (BinaryFileError, ColumnError, CorruptGzipError, DataError,
                                   EmptyFileError, MissingPathError, MissingTrainFileError,
                                   MissingValueError, NonNumericError)
 

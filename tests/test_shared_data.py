@@ -9,7 +9,7 @@ from crossrec.data import load_from_files
 from crossrec.eval.protocol import evaluate
 from crossrec.methods.registry import get_method
 from crossrec.train.seeding import seed_everything
-from crossrec.train.tensors import PairTensors
+from crossrec.tensors.pair_tensors import PairTensors
 
 pytestmark = pytest.mark.real_data
 

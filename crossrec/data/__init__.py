@@ -2,7 +2,7 @@
 
 from crossrec.data.catalog import list_pairs, load_from_files, load_pair
 from crossrec.data.domain import RawDomain, read_domain
-from crossrec.data.errors import DataError, SettingError
+from crossrec.errors import DataError, SettingError
 from crossrec.data.pair import DomainPair, Interactions, build_pair
 from crossrec.data.readers import read_interactions, read_links
 from crossrec.data.synthetic import SyntheticSettings, generate

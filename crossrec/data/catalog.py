@@ -15,7 +15,7 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from crossrec.data.domain import read_domain
-from crossrec.data.errors import DataError, SettingError, UnknownPairError
+from crossrec.errors import DataError, SettingError, UnknownPairError
 from crossrec.data.pair import DomainPair, build_pair
 from crossrec.data.readers import read_links
 from crossrec.data.synthetic import SyntheticSettings, generate

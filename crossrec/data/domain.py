@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crossrec.data.errors import MissingPathError, MissingTrainFileError
+from crossrec.errors import MissingPathError, MissingTrainFileError
 from crossrec.data.readers import read_interactions
 
 # File stems (name before the first dot) that name a split inside a domain folder.

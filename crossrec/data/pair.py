@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crossrec.data.domain import RawDomain
-from crossrec.data.errors import LinkError
+from crossrec.errors import LinkError, SettingError
 from crossrec.data.protocol import carve_validation, split_target
 
 
@@ -75,6 +75,12 @@ class DomainPair:
     def overlap(self) -> np.ndarray:
         return self.in_source & self.in_target
 
+    def require_overlap(self, who: str) -> None:
+        """Raise a SettingError when no user is in both domains (`who` needs some)."""
+        if not self.overlap.any():
+            raise SettingError(f"{who} needs users shared by both domains, and pair {self.name} "
+                               f"has none (give a link file?)")
+
     def has_target_train(self) -> np.ndarray:
         return np.bincount(self.target_train.users, minlength=self.n_users) > 0
 
@@ -88,7 +94,7 @@ class DomainPair:
         return users[~warm] if group == "cold" else users[warm]
 
     def stats(self) -> dict:
-        """Figures of DESIGN §7 `inspect` (users and items over all files of a domain)."""
+        """The figures `python -m crossrec inspect` prints (users and items over all files of a domain)."""
         tgt_rows = [self.target_train, self.target_valid, self.target_test]
         tgt_users = np.unique(np.concatenate([r.users for r in tgt_rows]))
         tgt_items = np.unique(np.concatenate([r.items for r in tgt_rows]))
@@ -173,7 +179,7 @@ def _dedupe(rows: Interactions) -> Interactions:
 
 def build_pair(source: RawDomain, target: RawDomain, links: pd.DataFrame | None = None,
                name: str | None = None, seed: int = 0, cold_fraction: float = 0.2) -> DomainPair:
-    """Link users, index ids and split the target (DESIGN §4-5)."""
+    """Link users, index ids and split the target (docs/ARCHITECTURE.md, "Data" and "Evaluation")."""
     src_frames = list(source.splits().values())
     tgt_splits = target.splits()
     src_raw = pd.unique(np.concatenate([f["user"].to_numpy() for f in src_frames]))

@@ -1,4 +1,4 @@
-"""Evaluation splits of the target domain (DESIGN §5), vectorised.
+"""Evaluation splits of the target domain (docs/ARCHITECTURE.md, "Evaluation"), vectorised.
 
 - No given test: a seeded `cold_fraction` of overlapping target users become cold-start users
   (all their target rows held out; half of these users go to validation, half to test). The

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crossrec.data.errors import (BinaryFileError, ColumnError, CorruptGzipError, DataError,
+from crossrec.errors import (BinaryFileError, ColumnError, CorruptGzipError, DataError,
                                   EmptyFileError, MissingPathError, MissingValueError,
                                   NonNumericError)
 

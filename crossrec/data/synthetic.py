@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crossrec.data.domain import RawDomain
-from crossrec.data.errors import SettingError
+from crossrec.errors import SettingError
 
 
 @dataclass(frozen=True)

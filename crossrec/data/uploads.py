@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from crossrec.data.catalog import MANIFEST, SCENARIOS, data_dir, load_from_files
-from crossrec.data.errors import DataError
+from crossrec.errors import DataError
 from crossrec.data.readers import read_interactions
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

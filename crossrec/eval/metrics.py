@@ -1,4 +1,4 @@
-"""Ranking metrics as pure tensor functions (DESIGN §5), one value per user.
+"""Ranking metrics as pure tensor functions (docs/ARCHITECTURE.md, "Evaluation"), one value per user.
 
 Inputs for a batch of B users:
 - `hits`: bool [B, Kmax], True where the item at rank r (0-based) of the user's top list is held out;

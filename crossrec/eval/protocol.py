@@ -13,21 +13,12 @@ from typing import Callable
 import torch
 
 from crossrec.eval.metrics import KS, per_user_metrics
-from crossrec.train.tensors import PairTensors, UserItems
+from crossrec.eval.modes import parse_mode  # noqa: F401  (callers import it from here)
+from crossrec.tensors.pair_tensors import PairTensors, UserItems
 
 SAMPLED_NOTE = ("sampled evaluation ranks each held-out item against a few random negatives; "
                 "it can reorder methods compared with full ranking (Krichene & Rendle, KDD 2020)")
 SAMPLED_SEED = 20200823
-
-
-def parse_mode(mode: str) -> tuple[str, int]:
-    """'full' -> ('full', 0); 'sampled:99' -> ('sampled', 99)."""
-    if mode == "full":
-        return "full", 0
-    kind, _, n = mode.partition(":")
-    if kind == "sampled" and n in ("99", "999"):
-        return "sampled", int(n)
-    raise ValueError(f"unknown evaluation mode {mode!r}; use full, sampled:99 or sampled:999")
 
 
 def _full_chunk(scores, users, train: UserItems, held: UserItems, kmax):

@@ -1,14 +1,14 @@
-"""The method contract (DESIGN §3) and typed settings.
+"""The method contract (docs/ARCHITECTURE.md, "The method contract").
 
-A method is one class with a settings dataclass, `phases`, and
-`setup / batches / training_step / optimizers / score / embeddings`. The constructor only
-stores settings (scikit-learn's rule); everything fitted ends in `_`.
+A method is one class with a settings dataclass, `build` (its model), `plan` (its training
+phases as data), `score` and `embeddings`. The constructor only stores settings
+(scikit-learn's rule); everything fitted ends in `_`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Iterator
+from typing import Callable, ClassVar
 
 import numpy as np
 import torch
@@ -16,11 +16,15 @@ from torch import nn
 
 from crossrec.methods.settings import (CommonSettings, check_values, make_settings,  # noqa: F401
                                       parse_assignments, setting, settings_schema)
-from crossrec.train.tensors import PairTensors
+from crossrec.methods.plan import Phase  # noqa: F401  (methods import it from here)
+from crossrec.models.mf import MF
+from crossrec.tensors.pair_tensors import PairTensors
+from crossrec.tensors.sampling import bpr_triples
 
 
 class Method:
-    """Base class of a transfer method. Subclasses set the class attributes and override hooks."""
+    """Base class of a transfer method. Subclasses set the class attributes, `build` their model
+    and describe their training as a `plan` of phases."""
 
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""
@@ -28,9 +32,7 @@ class Method:
     paper: ClassVar[str] = ""
     loss_latex: ClassVar[str] = ""   # the objective, for st.latex
     Settings: ClassVar[type] = CommonSettings
-    phases: ClassVar[tuple[str, ...]] = ("target",)
     needs_overlap: ClassVar[bool] = True
-    alignment_phase: ClassVar[str | None] = None  # embeddings "before" are taken when it starts
 
     def __init__(self, settings=None, **overrides):
         if settings is None or isinstance(settings, dict):
@@ -41,35 +43,17 @@ class Method:
 
     # --- lifecycle -------------------------------------------------------------------------
     def setup(self, data: PairTensors, generator: torch.Generator) -> None:
-        """Build `self.model_` (an nn.Module holding every parameter) on `data.device`."""
+        """Keep the run's data and build the model on `data.device`."""
+        self.data_ = data
+        self.model_ = self.build(data, generator)
+
+    def build(self, data: PairTensors, generator: torch.Generator) -> nn.Module:
+        """An nn.Module holding every parameter (and buffer) of the method."""
         raise NotImplementedError
 
-    def batches(self, phase: str, generator: torch.Generator) -> Iterator:
-        """The batches of one epoch of `phase`."""
-        raise NotImplementedError
-
-    def training_step(self, batch, phase: str) -> dict[str, torch.Tensor]:
-        """Named losses; 'loss' is minimised, the others are logged as their own curves."""
-        raise NotImplementedError
-
-    def optimizers(self, phase: str) -> list[torch.optim.Optimizer]:
-        raise NotImplementedError
-
-    def start_phase(self, phase: str) -> None:
-        """Hook when a phase starts."""
-
-    def after_step(self, phase: str) -> None:
-        """Hook after the optimiser step (e.g. schedules)."""
-
-    def end_phase(self, phase: str) -> None:
-        """Hook when a phase ends (the best state of the phase is already restored)."""
-
-    def epochs_for(self, phase: str) -> int:
-        return self.settings.epochs
-
-    def validation_group(self, phase: str) -> str | None:
-        """Which validation users select the best epoch of `phase` (None: no early stopping)."""
-        return "all"
+    def plan(self) -> list[Phase]:
+        """The training phases, in order (none for a method that only counts)."""
+        return []
 
     # --- use -------------------------------------------------------------------------------
     def score(self, users: torch.Tensor) -> torch.Tensor:
@@ -104,3 +88,17 @@ def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[to
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().float().cpu().numpy()
+
+
+def bpr_phase(method: Method, name: str, mf: Callable[[], MF], domain: str, select: str | None,
+              negatives: int = 1) -> Phase:
+    """BPR-MF on one domain's training rows with the MF that `mf()` returns: plain SGD on the
+    embedding rows a step touches (LearnBPR), L2 on those rows."""
+    s = method.settings
+
+    def batches(generator):
+        users, items, seen = method.data_.rows(domain)
+        return bpr_triples(users, items, seen, s.batch_size, generator, negatives)
+
+    return Phase(name, batches=batches, step=lambda batch: mf().bpr(*batch, reg=s.weight_decay),
+                 optimizers=lambda: sgd_and_adam(mf(), s.lr, s.lr), epochs=s.epochs, select=select)

@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.ranking import l2_penalty
-from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
 from crossrec.methods.registry import register
-from crossrec.models.mf import embedding
-from crossrec.train.sampling import joint_triples
+from crossrec.models.mf import shared_user_tables
+from crossrec.tensors.sampling import joint_triples
 
 PAIRS_PER_CHUNK = 1_000_000  # (user, item) pairs scored at once: bounds memory when ranking
 
@@ -30,7 +30,8 @@ class CoNetSettings(CommonSettings):
 
 class CrossTowers(nn.Module):
     """Two MLP towers with cross connections: a^S_{l+1} = relu(W^S_l a^S_l + H_l a^T_l) and
-    a^T_{l+1} = relu(W^T_l a^T_l + H_l^T a^S_l); the cross matrix H_l is shared by both directions."""
+    a^T_{l+1} = relu(W^T_l a^T_l + H_l a^S_l); one cross matrix H_l serves both directions, as
+    in the paper (so consecutive layers have the same width in both towers)."""
 
     def __init__(self, dims: list[int]):
         super().__init__()
@@ -88,19 +89,21 @@ class CoNet(Method):
                "between their hidden layers let each domain's features flow into the other.")
     paper = "Hu, Zhang & Yang. CoNet: Collaborative Cross Networks for Cross-Domain Recommendation. CIKM 2018"
     loss_latex = (r"a^S_{l+1} = \mathrm{relu}(W^S_l a^S_l + H_l a^T_l),\ a^T_{l+1} = \mathrm{relu}(W^T_l a^T_l"
-                  r" + H_l^\top a^S_l);\ \mathcal{L} = -\sum_{d\in\{S,T\}}\sum_{(u,i)} y\ln\hat y + (1-y)\ln(1-\hat y)")
+                  r" + H_l a^S_l);\ \mathcal{L} = -\sum_{d\in\{S,T\}}\sum_{(u,i)} y\ln\hat y + (1-y)\ln(1-\hat y)")
     Settings = CoNetSettings
-    phases = ("joint",)
 
-    def setup(self, data, generator):
-        self.data_ = data
+    def build(self, data, generator):
         s = self.settings
-        self.model_ = nn.ModuleDict({
-            "users": embedding(data.n_users, s.dim),
-            "source_items": embedding(data.n_source_items, s.dim),
-            "target_items": embedding(data.n_target_items, s.dim),
+        return nn.ModuleDict({
+            **shared_user_tables(data.n_users, data.n_source_items, data.n_target_items, s.dim),
             "towers": CrossTowers([2 * s.dim, s.hidden, max(2, s.hidden // 2)]),
         })
+
+    def plan(self):
+        s = self.settings
+        return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g, s.negatives),
+                      step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.dense_lr),
+                      epochs=s.epochs)]
 
     def _summary(self, domain: str, users: torch.Tensor) -> torch.Tensor:
         """Mean item embedding of each user's history in `domain` (zeros without one)."""
@@ -121,9 +124,6 @@ class CoNet(Method):
         mlp = towers(own, other)[0] if domain == "source" else towers(other, own)[1]
         return mlp + (e * q).sum(-1), e, q
 
-    def batches(self, phase, generator):
-        return joint_triples(self.data_, self.settings.batch_size, generator, self.settings.negatives)
-
     def _domain_loss(self, triple, domain):
         u, i, neg = triple
         if u.numel() == 0:
@@ -137,13 +137,10 @@ class CoNet(Method):
         log_loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
         return log_loss + self.settings.weight_decay * l2_penalty(e, q)
 
-    def training_step(self, batch, phase):
+    def training_step(self, batch):
         loss_s = self._domain_loss(batch["source"], "source")
         loss_t = self._domain_loss(batch["target"], "target")
         return {"loss": loss_s + loss_t, "log_loss_source": loss_s, "log_loss_target": loss_t}
-
-    def optimizers(self, phase):
-        return sgd_and_adam(self.model_, self.settings.lr, self.settings.dense_lr)
 
     def score(self, users):
         items = self.model_["target_items"].weight

@@ -10,10 +10,10 @@ from torch import nn
 from crossrec.losses.adversarial import (DomainAdversarialLoss, DomainDiscriminator,
                                          WarmStartGradientReverseLayer)
 from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
 from crossrec.methods.registry import register
-from crossrec.models.mf import MLP, embedding
-from crossrec.train.sampling import joint_triples
+from crossrec.models.mf import MLP, shared_user_tables
+from crossrec.tensors.sampling import joint_triples
 
 
 @dataclass
@@ -43,23 +43,23 @@ class DANN(Method):
     loss_latex = (r"\min_{E,f,Q}\max_{D}\ \mathcal{L}_{BPR}^S + \mathcal{L}_{BPR}^T - \lambda\Big["
                   r"\mathbb{E}_{u\sim S}\ln D(f_S(e_u)) + \mathbb{E}_{u\sim T}\ln\big(1 - D(f_T(e_u))\big)\Big]")
     Settings = DANNSettings
-    phases = ("joint",)
 
-    def setup(self, data, generator):
-        self.data_ = data
+    def build(self, data, generator):
         d = self.settings.dim
-        self.model_ = nn.ModuleDict({
-            "users": embedding(data.n_users, d),
-            "source_items": embedding(data.n_source_items, d),
-            "target_items": embedding(data.n_target_items, d),
+        model = nn.ModuleDict({
+            **shared_user_tables(data.n_users, data.n_source_items, data.n_target_items, d),
             "f_source": MLP([d, d, d]), "f_target": MLP([d, d, d]),
             "discriminator": DomainDiscriminator(d),
         })
         self.adversarial_ = DomainAdversarialLoss(
-            self.model_["discriminator"], WarmStartGradientReverseLayer(max_iters=self.settings.warmup_steps))
+            model["discriminator"], WarmStartGradientReverseLayer(max_iters=self.settings.warmup_steps))
+        return model
 
-    def batches(self, phase, generator):
-        return joint_triples(self.data_, self.settings.batch_size, generator)
+    def plan(self):
+        s = self.settings
+        return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g),
+                      step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.dense_lr),
+                      epochs=s.epochs, after_step=lambda: self.adversarial_.grl.step())]
 
     def _domain(self, triple, encoder, items):
         u, i, j = triple
@@ -68,7 +68,7 @@ class DANN(Method):
         qi, qj = self.model_[items](i), self.model_[items](j)
         return h, bpr_loss((h * qi).sum(-1), (h * qj).sum(-1)), l2_penalty(e, qi, qj)
 
-    def training_step(self, batch, phase):
+    def training_step(self, batch):
         hs, rec_s, reg_s = self._domain(batch["source"], "f_source", "source_items")
         ht, rec_t, reg_t = self._domain(batch["target"], "f_target", "target_items")
         adv = self.adversarial_(hs, ht)
@@ -76,12 +76,6 @@ class DANN(Method):
         loss = rec_s + rec_t + self.settings.weight_decay * (reg_s + reg_t) + self.settings.adv_weight * n * adv
         return {"loss": loss, "rec_source": rec_s, "rec_target": rec_t, "adversarial": adv,
                 "domain_accuracy": torch.tensor(self.adversarial_.domain_accuracy)}
-
-    def after_step(self, phase):
-        self.adversarial_.grl.step()
-
-    def optimizers(self, phase):
-        return sgd_and_adam(self.model_, self.settings.lr, self.settings.dense_lr)
 
     def score(self, users):
         h = self.model_["f_target"](self.model_["users"](users))

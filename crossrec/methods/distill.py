@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import torch
 from torch import nn
 
 from crossrec.losses.distill import RankingDistillationLoss, SoftLabelDistillationLoss
-from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
 from crossrec.methods.registry import get_method, register
 from crossrec.models.mf import MF
-from crossrec.train.sampling import sample_negatives, user_batches
+from crossrec.tensors.sampling import sample_negatives, user_batches
 
 TEACHER_PREFIX = "teacher:"
 
@@ -48,30 +50,28 @@ class Distill(Method):
                   r"\ln \sigma\big(s^{student}_{u,\pi_r}\big)")
     Settings = DistillSettings
 
-    def __init__(self, settings=None, **overrides):
-        super().__init__(settings, **overrides)
-        s = self.settings
-        common = {k: getattr(s, k) for k in CommonSettings.__dataclass_fields__}
-        self.teacher = get_method(s.teacher)(common)
-        self.phases = tuple(TEACHER_PREFIX + p for p in self.teacher.phases) + ("student",)
+    @functools.cached_property
+    def teacher(self) -> Method:
+        """The cross-domain teacher, with this method's common settings (made on first use)."""
+        common = {k: getattr(self.settings, k) for k in CommonSettings.__dataclass_fields__}
+        return get_method(self.settings.teacher)(common)
 
-    def _teacher_phase(self, phase):
-        return phase[len(TEACHER_PREFIX):] if phase.startswith(TEACHER_PREFIX) else None
-
-    def setup(self, data, generator):
-        self.data_ = data
+    def build(self, data, generator):
         self.teacher.setup(data, generator)
-        self.model_ = nn.ModuleDict({"teacher": self.teacher.model_,
-                                     "student": MF(data.n_users, data.n_target_items, self.settings.student_dim)})
         self.soft_ = SoftLabelDistillationLoss(self.settings.temperature)
         self.rank_ = RankingDistillationLoss()
         self.known_users_ = torch.nonzero((data.source.counts > 0) | data.has_target).flatten()
+        return nn.ModuleDict({"teacher": self.teacher.model_,
+                              "student": MF(data.n_users, data.n_target_items, self.settings.student_dim)})
 
-    def batches(self, phase, generator):
-        tp = self._teacher_phase(phase)
-        if tp:
-            return self.teacher.batches(tp, generator)
-        return user_batches(self.known_users_, self.settings.distill_users, generator)
+    def plan(self):
+        """The teacher's plan (phases renamed, validated on the teacher's scores), then the student."""
+        s = self.settings
+        teacher = [p.but(name=TEACHER_PREFIX + p.name, aligns=False, scorer=p.scorer or self.teacher.score)
+                   for p in self.teacher.plan()]
+        student = Phase("student", batches=lambda g: user_batches(self.known_users_, s.distill_users, g),
+                        step=self._student_step, optimizers=self._student_optimizers, epochs=s.epochs)
+        return teacher + [student]
 
     def _bpr_one_per_user(self, users):
         """BPR on one random target item of each user that has target rows."""
@@ -83,10 +83,7 @@ class Distill(Method):
         neg = sample_negatives(users, d.n_target_items, d.target, None)
         return self.model_["student"].bpr(users, pos, neg, reg=self.settings.weight_decay)["rec"] / users.numel()
 
-    def training_step(self, users, phase):
-        tp = self._teacher_phase(phase)
-        if tp:
-            return self.teacher.training_step(users, tp)
+    def _student_step(self, users):
         s, student = self.settings, self.model_["student"]
         rec = self._bpr_one_per_user(users)
         with torch.no_grad():
@@ -98,43 +95,14 @@ class Distill(Method):
         loss = rec + s.soft_weight * soft + s.rank_weight * rank
         return {"loss": loss, "rec": rec, "soft_kl": soft, "rank_distill": rank}
 
-    def optimizers(self, phase):
-        tp = self._teacher_phase(phase)
-        if tp:
-            return self.teacher.optimizers(tp)
+    def _student_optimizers(self):
         student = nn.ModuleList([self.model_["student"]])
         for m in student.modules():  # the student is small and learns from dense soft labels
             if isinstance(m, nn.Embedding):
                 m.sparse = False
         return sgd_and_adam(student, self.settings.student_lr, self.settings.student_lr)
 
-    def start_phase(self, phase):
-        tp = self._teacher_phase(phase)
-        self.scorer_ = self.teacher if tp else None  # validate the teacher while it trains
-        if tp:
-            self.teacher.start_phase(tp)
-
-    def after_step(self, phase):
-        tp = self._teacher_phase(phase)
-        if tp:
-            self.teacher.after_step(tp)
-
-    def end_phase(self, phase):
-        tp = self._teacher_phase(phase)
-        if tp:
-            self.teacher.end_phase(tp)
-
-    def epochs_for(self, phase):
-        tp = self._teacher_phase(phase)
-        return self.teacher.epochs_for(tp) if tp else self.settings.epochs
-
-    def validation_group(self, phase):
-        tp = self._teacher_phase(phase)
-        return self.teacher.validation_group(tp) if tp else "all"
-
     def score(self, users):
-        if getattr(self, "scorer_", None) is not None:
-            return self.scorer_.score(users)
         student = self.model_["student"]
         return student.score_all(student.users(users))
 

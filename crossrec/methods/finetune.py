@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
-from crossrec.methods.base import CommonSettings, Method, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, bpr_phase, to_numpy
 from crossrec.methods.registry import register
-from crossrec.models.mf import MF
-from crossrec.train.sampling import bpr_triples
+from crossrec.models.mf import TwoDomainMF
 
 
 @dataclass
@@ -35,34 +33,20 @@ class Finetune(Method):
     loss_latex = (r"\Theta_S^* = \arg\min \mathcal{L}_{BPR}(P, Q^S; \mathcal{D}_S);\quad "
                   r"P \leftarrow P_S^*,\ \min \mathcal{L}_{BPR}(P, Q^T; \mathcal{D}_T)")
     Settings = FinetuneSettings
-    phases = ("source", "target")
 
-    def setup(self, data, generator):
-        self.data_ = data
-        dim = self.settings.dim
-        self.model_ = nn.ModuleDict({"source": MF(data.n_users, data.n_source_items, dim),
-                                     "target": MF(data.n_users, data.n_target_items, dim)})
+    def build(self, data, generator):
+        return TwoDomainMF(data.n_users, data.n_source_items, data.n_target_items, self.settings.dim)
 
-    def batches(self, phase, generator):
-        d = self.data_
-        if phase == "source":
-            return bpr_triples(d.source_users, d.source_items, d.source, self.settings.batch_size, generator)
-        return bpr_triples(d.target_users, d.target_items, d.target, self.settings.batch_size, generator)
-
-    def training_step(self, batch, phase):
-        return self.model_[phase].bpr(*batch, reg=self.settings.weight_decay)
-
-    def optimizers(self, phase):
-        return sgd_and_adam(self.model_[phase], self.settings.lr, self.settings.lr)
-
-    def validation_group(self, phase):
-        return None if phase == "source" else "all"
+    def plan(self):
+        source = bpr_phase(self, "source", lambda: self.model_["source"], "source", select=None)
+        return [source.but(on_end=self._start_target_from_source),
+                bpr_phase(self, "target", lambda: self.model_["target"], "target", select="all")]
 
     @torch.no_grad()
-    def end_phase(self, phase):
-        if phase == "source":  # initialise source users' target vectors from the source
-            has_source = self.data_.source.counts > 0
-            self.model_["target"].users.weight[has_source] = self.model_["source"].users.weight[has_source]
+    def _start_target_from_source(self):
+        """Initialise source users' target vectors with their source vectors."""
+        has_source = self.data_.source.counts > 0
+        self.model_["target"].users.weight[has_source] = self.model_["source"].users.weight[has_source]
 
     def score(self, users):
         m = self.model_["target"]

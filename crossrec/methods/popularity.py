@@ -29,13 +29,12 @@ class Popularity(Method):
     paper = "Cremonesi, Koren & Turrin. Performance of recommender algorithms on top-N tasks. RecSys 2010"
     loss_latex = r"s_{u,i} = \left|\{v : (v,i) \in \mathcal{D}_T^{train}\}\right|"
     Settings = PopularitySettings
-    phases = ()
     needs_overlap = False
 
-    def setup(self, data, generator):
-        self.model_ = nn.Module()
-        counts = torch.bincount(data.target_items, minlength=data.n_target_items).float()
-        self.model_.register_buffer("counts", counts)
+    def build(self, data, generator):
+        model = nn.Module()
+        model.register_buffer("counts", torch.bincount(data.target_items, minlength=data.n_target_items).float())
+        return model
 
     def score(self, users):
         return self.model_.counts.repeat(users.numel(), 1)

@@ -8,10 +8,11 @@ import torch
 from torch import nn
 
 from crossrec.losses.ranking import bpr_loss
-from crossrec.methods.base import setting
-from crossrec.methods.emcdr import EMCDRSettings, TwoDomainMF
+from crossrec.methods.base import Phase, setting
+from crossrec.methods.emcdr import EMCDRSettings
+from crossrec.methods.embed_map import EmbedThenMap
 from crossrec.methods.registry import register
-from crossrec.train.sampling import bpr_triples
+from crossrec.tensors.sampling import bpr_triples
 
 
 @dataclass
@@ -38,9 +39,10 @@ class CharacteristicEncoder(nn.Module):
 
 
 @register("ptupcdr")
-class PTUPCDR(TwoDomainMF):
+class PTUPCDR(EmbedThenMap):
     """PTUPCDR: a meta network turns each user's source history into a personal bridge matrix
-    W_u = g(c_u), and the transferred vector is p_u^S W_u.
+    W_u = g(c_u), and the transferred vector is p_u^S W_u + p_u^S (the paper's p_u^S W_u with an
+    identity residual added here, which keeps the bridge well-conditioned early in training).
 
     Zhu, Wang, Chen, Zhou, Li, Liu & He. Personalized Transfer of User Preferences for
     Cross-domain Recommendation. WSDM 2022. Task-oriented meta loss (here with BPR on target rows
@@ -52,22 +54,28 @@ class PTUPCDR(TwoDomainMF):
                "matrix; the user's source vector times that bridge is their target vector.")
     paper = "Zhu et al. Personalized Transfer of User Preferences for Cross-domain Recommendation. WSDM 2022"
     loss_latex = (r"W_u = g_\phi\!\Big(\sum_{j \in S_u} a_j q_j^S\Big),\quad \min_\phi \sum_{(u,i,j)}"
-                  r" -\ln\sigma\big((p_u^S W_u)^\top (q_i^T - q_j^T)\big)")
+                  r" -\ln\sigma\big((p_u^S W_u + p_u^S)^\top (q_i^T - q_j^T)\big)")
     Settings = PTUPCDRSettings
-    phases = ("source", "target", "meta")
-    alignment_phase = "meta"
 
-    def setup(self, data, generator):
-        super().setup(data, generator)
+    def build(self, data, generator):
         s = self.settings
-        self.model_["encoder"] = CharacteristicEncoder(s.dim)
-        self.model_["bridge"] = nn.Sequential(nn.Linear(s.dim, s.meta_hidden), nn.ReLU(),
-                                              nn.Linear(s.meta_hidden, s.dim * s.dim))
+        model = super().build(data, generator)
+        model["encoder"] = CharacteristicEncoder(s.dim)
+        model["bridge"] = nn.Sequential(nn.Linear(s.dim, s.meta_hidden), nn.ReLU(),
+                                        nn.Linear(s.meta_hidden, s.dim * s.dim))
         users = torch.arange(data.n_users, device=data.device)
         self.history_ = data.source.padded(users, s.history, generator)  # [U, L], -1 = pad
         rows = data.overlap[data.target_users] & (data.source.counts[data.target_users] > 0)
         self.meta_users_ = data.target_users[rows]
         self.meta_items_ = data.target_items[rows]
+        return model
+
+    def bridge_phase(self):
+        s = self.settings
+        return Phase("meta", batches=lambda g: bpr_triples(self.meta_users_, self.meta_items_, self.data_.target,
+                                                           s.batch_size, g),
+                     step=self._meta_step, optimizers=self._meta_optimizers, epochs=s.map_epochs,
+                     select="cold", aligns=True)
 
     def mapped(self, users):
         s = self.settings
@@ -79,15 +87,7 @@ class PTUPCDR(TwoDomainMF):
         # identity + learned residual keeps the bridge well-conditioned early on
         return torch.bmm(source.unsqueeze(1), bridge).squeeze(1) + source
 
-    def batches(self, phase, generator):
-        if phase != "meta":
-            return super().batches(phase, generator)
-        d = self.data_
-        return bpr_triples(self.meta_users_, self.meta_items_, d.target, self.settings.batch_size, generator)
-
-    def training_step(self, batch, phase):
-        if phase != "meta":
-            return super().training_step(batch, phase)
+    def _meta_step(self, batch):
         u, i, j = batch
         pu = self.mapped(u)
         items = self.model_["target"].items
@@ -95,8 +95,6 @@ class PTUPCDR(TwoDomainMF):
         rec = bpr_loss((pu * qi).sum(-1), (pu * qj).sum(-1)) / len(u)
         return {"loss": rec, "meta_bpr": rec}
 
-    def optimizers(self, phase):
-        if phase != "meta":
-            return super().optimizers(phase)
+    def _meta_optimizers(self):
         params = list(self.model_["encoder"].parameters()) + list(self.model_["bridge"].parameters())
         return [torch.optim.Adam(params, lr=self.settings.map_lr)]

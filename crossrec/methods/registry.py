@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from crossrec.data.errors import SettingError
+from crossrec.errors import SettingError
 
 REGISTRY: dict[str, type] = {}
 # Every method module, in the order the dashboard lists them (explicit, no discovery magic).

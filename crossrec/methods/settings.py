@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossrec.data.errors import SettingError
+from crossrec.errors import SettingError
 
 
 def setting(default, help: str, low=None, high=None, choices=None):

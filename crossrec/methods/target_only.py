@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crossrec.methods.base import CommonSettings, Method, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, bpr_phase, setting, to_numpy
 from crossrec.methods.registry import register
 from crossrec.models.mf import MF
-from crossrec.train.sampling import bpr_triples
 
 
 @dataclass
@@ -37,20 +36,12 @@ class TargetOnly(Method):
     Settings = TargetOnlySettings
     needs_overlap = False
 
-    def setup(self, data, generator):
-        self.data_ = data
-        self.model_ = MF(data.n_users, data.n_target_items, self.settings.dim)
+    def build(self, data, generator):
+        return MF(data.n_users, data.n_target_items, self.settings.dim)
 
-    def batches(self, phase, generator):
-        d = self.data_
-        return bpr_triples(d.target_users, d.target_items, d.target, self.settings.batch_size,
-                           generator, self.settings.negatives)
-
-    def training_step(self, batch, phase):
-        return self.model_.bpr(*batch, reg=self.settings.weight_decay)
-
-    def optimizers(self, phase):
-        return sgd_and_adam(self.model_, self.settings.lr, self.settings.lr)
+    def plan(self):
+        return [bpr_phase(self, "target", lambda: self.model_, "target", select="all",
+                          negatives=self.settings.negatives)]
 
     def score(self, users):
         return self.model_.score_all(self.model_.users(users))

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.variational import gaussian_kl
-from crossrec.methods.base import CommonSettings, Method, setting, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
 from crossrec.methods.registry import register
-from crossrec.train.sampling import user_batches
+from crossrec.tensors.sampling import user_batches
 
 
 @dataclass
@@ -50,8 +50,9 @@ def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 class CrossDomainVAE(Method):
     """Variational encoders q(z|x^S), q(z|x^T) into one latent space; decoders p(x^S|z), p(x^T|z).
 
-    In the spirit of CDRIB (Cao et al., ICDE 2022) and DisenCDR (Cao et al., SIGIR 2022), on a
-    Mult-VAE backbone (Liang et al., WWW 2018). Loss: reconstruct each domain from its own latent,
+    A Mult-VAE (Liang et al., WWW 2018) per domain sharing one latent space, with a cross-domain
+    reconstruction term; it is not CDRIB (Cao et al., ICDE 2022), which adds information-bottleneck
+    regularisers over graph encoders. Loss: reconstruct each domain from its own latent,
     reconstruct the target from the *source* latent for shared users (what cold users rely on),
     plus β·KL to N(0, I). A cold user is encoded from their source history.
     """
@@ -59,33 +60,35 @@ class CrossDomainVAE(Method):
     family = "variational alignment"
     summary = ("Encodes each user's history per domain into one shared Gaussian latent space and\n"
                "decodes both domains from it; cold users are encoded from their source history.")
-    paper = "Cao et al. Cross-Domain Recommendation to Cold-Start Users via Variational Information Bottleneck. ICDE 2022"
+    paper = ("Liang et al. Variational Autoencoders for Collaborative Filtering. WWW 2018 "
+             "(Mult-VAE; here one shared latent with cross-domain reconstruction)")
     loss_latex = (r"\mathcal{L} = -\mathbb{E}_{q(z|x^S)}\!\left[\ln p(x^S|z) + \ln p(x^T|z)\right]"
                   r" - \mathbb{E}_{q(z|x^T)}\!\left[\ln p(x^T|z)\right] + \beta\,\big(\mathrm{KL}(q(z|x^S)\|\mathcal{N})"
                   r" + \mathrm{KL}(q(z|x^T)\|\mathcal{N})\big)")
     Settings = VAESettings
-    phases = ("joint",)
 
-    def setup(self, data, generator):
-        self.data_ = data
+    def build(self, data, generator):
         s = self.settings
-        self.model_ = nn.ModuleDict({
+        model = nn.ModuleDict({
             "enc_source": Encoder(data.n_source_items, s.hidden, s.dim, s.dropout),
             "enc_target": Encoder(data.n_target_items, s.hidden, s.dim, s.dropout),
             "dec_source": nn.Linear(s.dim, data.n_source_items),
             "dec_target": nn.Linear(s.dim, data.n_target_items),
         })
         self.users_ = torch.nonzero((data.source.counts > 0) | data.has_target).flatten()
+        return model
 
-    def batches(self, phase, generator):
-        return user_batches(self.users_, self.settings.batch_size, generator)
+    def plan(self):
+        s = self.settings
+        return [Phase("joint", batches=lambda g: user_batches(self.users_, s.batch_size, g),
+                      step=self.training_step, optimizers=self._optimizers, epochs=s.epochs)]
 
     def _encode(self, domain, x):
         mu, logvar = self.model_[f"enc_{domain}"](x)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.model_.training else mu
         return z, gaussian_kl(mu, logvar)
 
-    def training_step(self, users, phase):
+    def training_step(self, users):
         d = self.data_
         x_s, x_t = d.source.dense(users), d.target.dense(users)
         has_s, has_t = x_s.sum(1) > 0, x_t.sum(1) > 0
@@ -105,7 +108,7 @@ class CrossDomainVAE(Method):
         loss = rec_s + rec_t + cross + self.settings.beta * kl
         return {"loss": loss, "rec_source": rec_s, "rec_target": rec_t, "cross_rec": cross, "kl": kl}
 
-    def optimizers(self, phase):
+    def _optimizers(self):
         return [torch.optim.Adam(self.model_.parameters(), lr=self.settings.lr,
                                  weight_decay=self.settings.weight_decay)]
 

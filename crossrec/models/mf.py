@@ -60,3 +60,19 @@ class MLP(nn.Sequential):
             if k < len(dims) - 2 or last_activation:
                 layers.append(activation())
         super().__init__(*layers)
+
+
+class TwoDomainMF(nn.ModuleDict):
+    """One BPR-MF per domain over the same user ids: {"source": MF, "target": MF}
+    (the embed-then-transfer methods: finetune, EMCDR, PTUPCDR)."""
+
+    def __init__(self, n_users: int, n_source_items: int, n_target_items: int, dim: int):
+        super().__init__({"source": MF(n_users, n_source_items, dim),
+                          "target": MF(n_users, n_target_items, dim)})
+
+
+def shared_user_tables(n_users: int, n_source_items: int, n_target_items: int, dim: int) -> dict:
+    """One user table shared by both domains and one item table per domain (CMF, DANN, CoNet)."""
+    return {"users": embedding(n_users, dim),
+            "source_items": embedding(n_source_items, dim),
+            "target_items": embedding(n_target_items, dim)}

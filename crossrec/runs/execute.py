@@ -16,7 +16,7 @@ import torch
 from crossrec.analysis.alignment import alignment_metrics
 from crossrec.analysis.projection import project
 from crossrec.data.catalog import load_pair
-from crossrec.data.errors import DataError, SettingError
+from crossrec.errors import DataError, SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.methods.registry import get_method
 from crossrec.runs.artifacts import ArtifactStore
@@ -84,10 +84,9 @@ def sample_points(pair: DomainPair, seed: int) -> pd.DataFrame:
     """Users shown in plots: up to POINTS_PER_DOMAIN per domain, cold users first."""
     rng = np.random.default_rng(seed)
     has_train = pair.has_target_train()
-    held = np.zeros(pair.n_users, bool)
-    held[pair.target_test.users] = True
-    held[pair.target_valid.users] = True
-    cold = held & ~has_train
+    cold = np.zeros(pair.n_users, bool)
+    for split in ("test", "valid"):
+        cold[pair.test_users("cold", split)] = True
     frames = []
     for domain, members in (("source", pair.in_source), ("target", has_train)):
         users = np.flatnonzero(members)

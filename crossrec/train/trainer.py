@@ -1,4 +1,4 @@
-"""The training loop: phases -> epochs -> steps, with events, early stopping and a final test.
+"""The training loop: a method's plan of phases -> epochs -> steps, with events, early stopping and a final test.
 
 Callbacks are plain callables `callback(event, payload)`. Events:
   start      {phases, epochs, device}
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from crossrec.data.errors import SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.eval.protocol import SAMPLED_NOTE, evaluate, parse_mode
 from crossrec.methods.base import Method
+from crossrec.methods.plan import Phase
 from crossrec.train.device import pick_device
 from crossrec.train.seeding import seed_everything
-from crossrec.train.tensors import PairTensors
+from crossrec.tensors.pair_tensors import PairTensors
 
 FLUSH_SECONDS = 0.5
 SELECT_METRIC = "ndcg@10"
@@ -49,22 +49,25 @@ class TrainResult:
     notes: list = field(default_factory=list)
 
 
-def train_step(method: Method, phase: str, batch, optimizers) -> dict:
-    """One optimisation step: named losses, backward on 'loss', every optimiser steps."""
-    losses = method.training_step(batch, phase)
-    for opt in optimizers:
-        opt.zero_grad(set_to_none=True)
-    losses["loss"].backward()
-    for opt in optimizers:
-        opt.step()
-    method.after_step(phase)
+def train_step(phase: Phase, batch, optimizers) -> dict:
+    """One optimisation step: named losses, backward on 'loss', every optimiser steps.
+    A phase without optimisers updates its parameters inside its own step."""
+    losses = phase.step(batch)
+    if phase.optimizers is not None:
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        for opt in optimizers:
+            opt.step()
+    if phase.after_step is not None:
+        phase.after_step()
     return losses
 
 
 class Trainer:
     def __init__(self, method: Method, pair: DomainPair, device: str = "auto", seed: int = 0,
                  eval_mode: str = "full", callbacks=()):
-        parse_mode(eval_mode)  # fail early on a bad mode
+        parse_mode(eval_mode)  # fail before any work (a run request was checked the same way)
         self.method, self.pair, self.seed, self.eval_mode = method, pair, seed, eval_mode
         self.device = pick_device(device)
         self.callbacks = list(callbacks)
@@ -90,40 +93,40 @@ class Trainer:
         pending.clear()
         self._emit("steps", phase=phase, epoch=epoch, rows=rows)
 
-    def _validate(self, group: str) -> dict:
+    def _validate(self, phase: Phase, group: str) -> dict:
         self.method.model_.eval()
-        result = evaluate(self.method.score, self.data, "valid", (group,), self.eval_mode)[group]
+        scorer = phase.scorer or self.method.score
+        result = evaluate(scorer, self.data, "valid", (group,), self.eval_mode)[group]
         self.method.model_.train()
         return result
 
-    def _run_phase(self, phase: str, generator, done_epochs: int, total_epochs: int) -> tuple[int, dict]:
+    def _run_phase(self, phase: Phase, generator, done_epochs: int, total_epochs: int) -> tuple[int, dict]:
         method = self.method
-        group = method.validation_group(phase)
+        group = phase.select
         if group is not None and self.data.users_of("valid", group).numel() == 0:
             group = None  # nothing to select on (e.g. no cold validation users)
-        optimizers = method.optimizers(phase)
+        optimizers = phase.optimizers() if phase.optimizers is not None else []
         best_score, best_epoch, best_state, best_valid, waited = -1.0, 0, None, {}, 0
         step = 0
-        epochs = method.epochs_for(phase)
         last_flush = 0.0  # the first step of a phase is shown at once
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, phase.epochs + 1):
             started = time.perf_counter()
             pending = []
             method.model_.train()
-            for batch in method.batches(phase, generator):
-                losses = train_step(method, phase, batch, optimizers)
+            for batch in phase.batches(generator):
+                losses = train_step(phase, batch, optimizers)
                 step += 1
                 pending.append((step, losses))
                 if time.perf_counter() - last_flush > FLUSH_SECONDS:
-                    self._flush(phase, epoch, pending)
+                    self._flush(phase.name, epoch, pending)
                     last_flush = time.perf_counter()
-            self._flush(phase, epoch, pending)
-            self._emit("epoch", phase=phase, epoch=epoch, seconds=time.perf_counter() - started,
+            self._flush(phase.name, epoch, pending)
+            self._emit("epoch", phase=phase.name, epoch=epoch, seconds=time.perf_counter() - started,
                        progress=(done_epochs + epoch) / total_epochs)
             if group is None:
                 continue
-            valid = self._validate(group)
-            self._emit("validation", phase=phase, epoch=epoch, metrics=valid)
+            valid = self._validate(phase, group)
+            self._emit("validation", phase=phase.name, epoch=epoch, metrics=valid)
             if valid[SELECT_METRIC] > best_score:
                 best_score, best_epoch, best_valid, waited = valid[SELECT_METRIC], epoch, valid, 0
                 best_state = copy.deepcopy(method.model_.state_dict())
@@ -133,8 +136,9 @@ class Trainer:
                     break
         if best_state is not None:
             method.model_.load_state_dict(best_state)
-        method.end_phase(phase)
-        return (best_epoch or epochs), best_valid
+        if phase.on_end is not None:
+            phase.on_end()
+        return (best_epoch or phase.epochs), best_valid
 
     def _snapshot(self) -> dict:
         """The method's user vectors, computed in eval mode (no dropout, no sampling)."""
@@ -149,23 +153,23 @@ class Trainer:
         generator = seed_everything(self.seed, self.device)
         started = time.perf_counter()
         self.data = PairTensors(self.pair, self.device)
-        if method.needs_overlap and not bool(self.data.overlap.any()):
-            raise SettingError(f"method {method.name} needs users shared by both domains, and "
-                               f"this pair has none (give a link file?)")
+        if method.needs_overlap:
+            self.pair.require_overlap(f"method {method.name}")
         method.setup(self.data, generator)
-        phases = list(method.phases)
-        total = max(1, sum(method.epochs_for(p) for p in phases))
-        self._emit("start", phases=phases, epochs=total, device=str(self.device))
-        # "Before alignment" is the start of training, or of the method's alignment phase.
-        before = self._snapshot() if method.alignment_phase is None else {}
+        plan = method.plan()
+        total = max(1, sum(phase.epochs for phase in plan))
+        self._emit("start", phases=[phase.name for phase in plan], epochs=total, device=str(self.device))
+        # "Before alignment" is the start of training, or of the method's aligning phase.
+        before = {} if any(phase.aligns for phase in plan) else self._snapshot()
         done, best_epoch, valid = 0, 0, {}
-        for phase in phases:
-            if phase == method.alignment_phase:
+        for phase in plan:
+            if phase.aligns:
                 before = self._snapshot()
-            self._emit("phase", phase=phase)
-            method.start_phase(phase)
+            self._emit("phase", phase=phase.name)
+            if phase.on_start is not None:
+                phase.on_start()
             epoch, phase_valid = self._run_phase(phase, generator, done, total)
-            done += method.epochs_for(phase)
+            done += phase.epochs
             if phase_valid:
                 best_epoch, valid = epoch, phase_valid
         if before:

@@ -80,18 +80,23 @@ class PairTensors:
         self.in_source = torch.as_tensor(pair.in_source, device=dev)
         self.has_target = self.target.counts > 0
         self.overlap = torch.as_tensor(pair.overlap, device=dev)
+        self._groups: dict[tuple[str, str], torch.Tensor] = {}
 
     def heldout(self, split: str) -> UserItems:
         return {"valid": self.valid, "test": self.test}[split]
 
+    def rows(self, domain: str) -> tuple[torch.Tensor, torch.Tensor, UserItems]:
+        """A domain's training rows: (users, items, the user -> items table)."""
+        if domain == "source":
+            return self.source_users, self.source_items, self.source
+        return self.target_users, self.target_items, self.target
+
     def users_of(self, split: str, group: str) -> torch.Tensor:
-        """Users with held-out rows in `split`; group cold (no target train), warm, or all."""
-        held = self.heldout(split).counts > 0
-        if group == "cold":
-            held &= ~self.has_target
-        elif group == "warm":
-            held &= self.has_target
-        return torch.nonzero(held).flatten()
+        """Users with held-out rows in `split` of a group (`DomainPair.test_users` defines them)."""
+        key = (split, group)
+        if key not in self._groups:
+            self._groups[key] = torch.as_tensor(self.pair.test_users(group, split), device=self.device)
+        return self._groups[key]
 
     def overlap_warm_users(self) -> torch.Tensor:
         """Users with source rows and target training rows (what mapping methods learn from)."""

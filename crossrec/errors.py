@@ -1,4 +1,4 @@
-"""Typed input errors. Each renders as one line naming what is wrong and where."""
+"""Every typed error of the project. Each renders as one line naming what is wrong and where."""
 
 from __future__ import annotations
 
@@ -67,3 +67,7 @@ class LinkError(DataError):
 
 class SettingError(ValueError):
     """A bad method or pair setting (unknown key, wrong type, out of range)."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage (a missing argument, two that exclude each other)."""

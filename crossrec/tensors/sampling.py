@@ -6,7 +6,7 @@ from typing import Iterator
 
 import torch
 
-from crossrec.train.tensors import UserItems
+from crossrec.tensors.pair_tensors import UserItems
 
 
 def sample_negatives(users: torch.Tensor, n_items: int, seen: UserItems,
