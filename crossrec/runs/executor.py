@@ -6,8 +6,8 @@ process (`python -m crossrec worker`) claims it and trains it in a child process
 How a distributed backend plugs in (e.g. Ray, where each run asks for a GPU):
 
     class RayExecutor:
-        def submit(self, request):             # same request dict as LocalExecutor.submit
-            run_id = self.store.create_run(**request)     # a shared PostgreSQL RunStore
+        def submit(self, request):             # the same RunRequest as LocalExecutor.submit
+            run_id = self.store.create_run(**request.as_dict())   # a shared PostgreSQL RunStore
             train_task.options(num_gpus=1).remote(self.store_url, run_id)
             return run_id
 
@@ -25,6 +25,7 @@ Pages and training code stay as they are: they only see RunStore rows and Artifa
 
 from __future__ import annotations
 
+from crossrec.runs.request import RunRequest
 from crossrec.runs.store import RunStore
 from crossrec.runs.worker import ensure_worker
 
@@ -33,17 +34,21 @@ class LocalExecutor:
     def __init__(self, store: RunStore, start_worker: bool = True):
         self.store, self.start_worker = store, start_worker
 
-    def submit(self, pair: dict, method: str, settings: dict, seed: int = 0, device: str = "auto",
-               eval_mode: str = "full") -> str:
-        run_id = self.store.create_run(pair=pair, method=method, settings=settings, seed=seed,
-                                       device=device, eval_mode=eval_mode)
-        if self.start_worker:
+    def ensure_running(self) -> dict:
+        """Make sure queued runs will be executed: a live local worker (started when none is).
+        The app calls this once per server; a cluster executor would start nothing."""
+        return ensure_worker(self.store)
+
+    def submit(self, request: RunRequest) -> str:
+        run_id = self.store.create_run(**request.as_dict())
+        if self.start_worker:  # a worker may have died since the app started
             ensure_worker(self.store)
         return run_id
 
     def cancel(self, run_id: str) -> str | None:
         return self.store.request_cancel(run_id)
 
-    def worker(self) -> dict:
-        """The live worker's record (started when none is alive)."""
-        return ensure_worker(self.store)
+    def status(self) -> dict | None:
+        """The live worker's record (None when none is alive); starts nothing."""
+        live = self.store.live_workers()
+        return live[0] if live else None

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -76,16 +77,10 @@ class Worker:
         return Child(process)
 
     def _device_info(self) -> dict:
-        """Devices (and the method cards for the dashboard), from a short-lived process so the
-        worker itself never imports torch."""
-        code = ("import json,os,sys;from crossrec.train.device import available_devices;"
-                "from crossrec.cli_runs import method_card;from crossrec.methods.registry import all_methods;"
-                "p=sys.argv[1];open(p+'.tmp','w').write(json.dumps({'methods':[method_card(c) for c in "
-                "all_methods().values()]}));os.replace(p+'.tmp',p);print(json.dumps(available_devices()))")
+        """Devices, from the probe process (which also writes the method catalog)."""
         try:
-            out = subprocess.run([sys.executable, "-c", code, str(self.store.home / "methods.json")],
-                                 capture_output=True, text=True, timeout=120).stdout.strip().splitlines()
-            import json
+            out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe", str(self.store.home)],
+                                 capture_output=True, text=True, timeout=300).stdout.strip().splitlines()
             return {"devices": json.loads(out[-1])} if out else {}
         except (subprocess.TimeoutExpired, ValueError, OSError):
             return {}

@@ -1,0 +1,35 @@
+"""`python -m crossrec ...`: data commands and run commands (README, "Command line").
+Errors: exit status 2 and one line on stderr.
+
+Heavy modules (torch) are imported inside the commands that train, so `datasets`, `inspect`,
+`runs` and `show` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from crossrec.cli import data_commands, run_commands
+from crossrec.cli.common import Parser
+from crossrec.errors import DataError, SettingError, UsageError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m crossrec", description="CrossRec: cross-domain recommendation")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    data_commands.add_commands(sub)
+    run_commands.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except (UsageError, DataError, SettingError) as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

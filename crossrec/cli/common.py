@@ -1,0 +1,43 @@
+"""What every command shares: the one-line argument parser, output, and naming a pair."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from crossrec.errors import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print the usage block; we want one line
+        raise UsageError(message)
+
+
+def emit(args, payload: dict, human: str) -> None:
+    print(json.dumps(payload, default=str) if getattr(args, "json", False) else human, flush=True)
+
+
+def add_pair_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pair", nargs="?", help="catalog name (see `datasets`), e.g. synthetic")
+    p.add_argument("--source", help="source domain file or split folder")
+    p.add_argument("--target", help="target domain file or split folder")
+    p.add_argument("--links", help="file of (source_user, target_user) rows")
+
+
+def pair_ref(args) -> dict:
+    """The pair reference named on the command line (catalog name, or --source/--target files)."""
+    if args.source or args.target:
+        if args.pair:
+            raise UsageError("give either a catalog PAIR or --source/--target, not both")
+        if not (args.source and args.target):
+            raise UsageError("--source and --target must be given together")
+        ref = {"source": str(Path(args.source).resolve()), "target": str(Path(args.target).resolve())}
+        if args.links:
+            ref["links"] = str(Path(args.links).resolve())
+        return ref
+    if args.links:
+        raise UsageError("--links needs --source and --target")
+    if not args.pair:
+        raise UsageError("name a PAIR (e.g. synthetic) or give --source and --target")
+    return {"catalog": args.pair}

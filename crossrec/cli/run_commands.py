@@ -1,0 +1,184 @@
+"""Run commands: methods, train, submit, show, cancel, runs, worker (and the worker's _child)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from crossrec.cli.common import add_pair_args, emit, pair_ref
+from crossrec.data.catalog import load_pair
+from crossrec.errors import UsageError
+from crossrec.methods.catalog import all_cards
+from crossrec.runs.executor import LocalExecutor
+from crossrec.runs.request import RunRequest, validate_request
+from crossrec.runs.store import RunStore
+
+TERMINAL = ("done", "failed", "cancelled")
+
+
+def cmd_methods(args) -> int:
+    cards = all_cards()
+    human = "\n".join(f"{c['name']:<12} {c['family']:<22} {c['description']}" for c in cards)
+    emit(args, {"methods": cards}, human)
+    return 0
+
+
+def _request(args) -> RunRequest:
+    """The checked request; the pair is loaded now, so a bad file or a pair without overlap
+    fails before a run exists."""
+    from crossrec.methods.settings import parse_assignments
+    cards = all_cards()
+    request = validate_request(cards, pair_ref(args), args.method, parse_assignments(args.set),
+                               args.seed, args.device, args.eval)
+    if next(c for c in cards if c["name"] == request.method)["needs_overlap"]:
+        load_pair(request.pair).require_overlap(f"method {request.method}")
+    else:
+        load_pair(request.pair)
+    return request
+
+
+def _metric_line(group: str, m: dict, keys) -> str:
+    return f"  {group:<5} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items() if k in keys)
+
+
+def cmd_train(args) -> int:
+    from crossrec.runs.execute import execute_run
+    from crossrec.train.device import pick_device
+    request = _request(args)
+    pick_device(request.device)  # a missing GPU is a usage error, not a failed run
+    store = RunStore()
+    run_id = store.create_run(**request.as_dict(), status="running")
+    store.start_run(run_id, os.getpid())
+    result = execute_run(store, run_id, slow_projections=False)
+    run = store.get_run(run_id)
+    if result is None:
+        print(f"error: run {run_id} {run['status']}: {run['error']}", flush=True, file=sys.stderr)
+        return 1
+    payload = {"run_id": run_id, "pair": run["pair_name"], "method": run["method"],
+               "seed": run["seed"], "device": result.device, "eval": result.eval,
+               "best_epoch": result.best_epoch, "train_seconds": round(result.train_seconds, 3),
+               "metrics": result.metrics}
+    if result.notes:
+        payload["notes"] = result.notes
+    human = "\n".join([f"run {run_id}: {run['method']} on {run['pair_name']} ({result.device}, "
+                       f"{result.train_seconds:.1f} s, best epoch {result.best_epoch})"]
+                      + [_metric_line(group, m, ("hr@10", "ndcg@10", "recall@10", "mrr"))
+                         + f"  ({m['n_users']} users)" for group, m in result.metrics.items()]
+                      + [f"  note: {n}" for n in result.notes])
+    emit(args, payload, human)
+    return 0
+
+
+def cmd_submit(args) -> int:
+    request = _request(args)
+    run_id = LocalExecutor(RunStore(), start_worker=False).submit(request)  # scripts run their worker
+    emit(args, {"run_id": run_id, "status": "queued"}, f"queued run {run_id}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    store = RunStore()
+    run = store.get_run(args.run_id)
+    if run is None:
+        raise UsageError(f"no run {args.run_id!r} in {store.home}")
+    payload = {"run_id": run["id"], "status": run["status"], "error": run["error"],
+               "progress": run["progress"], "method": run["method"], "pair": run["pair_name"],
+               "seed": run["seed"], "settings": run["settings"],
+               "metrics": run["metrics"] or {}, "summary": run["summary"] or {},
+               "n_metric_rows": store.count_metrics(run["id"])}
+    lines = [f"run {run['id']}  {run['method']} on {run['pair_name']}  seed {run['seed']}",
+             f"status {run['status']}  progress {100 * (run['progress'] or 0):.0f}%  "
+             f"metric rows {payload['n_metric_rows']}"]
+    if run["error"]:
+        lines.append(f"error: {run['error']}")
+    lines += [_metric_line(group, m, ("hr@10", "ndcg@10", "mrr")) for group, m in (run["metrics"] or {}).items()]
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    before = RunStore().get_run(args.run_id)
+    if before is None:
+        raise UsageError(f"no run {args.run_id!r}")
+    if before["status"] in TERMINAL:
+        print(f"run {args.run_id} already {before['status']}")
+        return 0
+    status = LocalExecutor(RunStore(), start_worker=False).cancel(args.run_id)
+    if status == "cancelled":
+        print(f"run {args.run_id} cancelled")
+    else:
+        print(f"cancel requested for run {args.run_id} ({status})")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    store = RunStore()
+    rows = [{"run_id": r["id"], "status": r["status"], "method": r["method"], "pair": r["pair_name"],
+             "seed": r["seed"], "progress": r["progress"], "created": r["created"],
+             "cold_ndcg@10": ((r["metrics"] or {}).get("cold") or {}).get("ndcg@10"),
+             "warm_ndcg@10": ((r["metrics"] or {}).get("warm") or {}).get("ndcg@10")}
+            for r in store.list_runs()]
+    human = "\n".join(f"{r['run_id']}  {r['status']:<9} {r['method']:<12} {r['pair']:<28} seed {r['seed']}"
+                      for r in rows) or f"no runs yet in {store.home}"
+    emit(args, {"runs": rows}, human)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from crossrec.runs.worker import Worker
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    return Worker(RunStore(), concurrency=args.concurrency, once=args.once).run()
+
+
+def cmd_child(args) -> int:
+    from crossrec.runs.worker import child_main
+    return child_main(args.home)
+
+
+def _add_run_args(p) -> None:
+    add_pair_args(p)
+    p.add_argument("--method", required=True, help="method name (see `methods`)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting, repeatable: --set dim=64 --set lr=0.01")
+    p.add_argument("--seed", default="0", help="training seed, 0..2^32-1")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--eval", default="full", help="full, sampled:99 or sampled:999")
+    p.add_argument("--json", action="store_true")
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("methods", help="list the transfer methods and their settings")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_methods)
+
+    p = sub.add_parser("train", help="train a method now, in this process")
+    _add_run_args(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("submit", help="queue a run for the background worker")
+    _add_run_args(p)
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("show", help="a run's status and metrics")
+    p.add_argument("run_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("cancel", help="stop a queued or running run")
+    p.add_argument("run_id")
+    p.set_defaults(func=cmd_cancel)
+
+    p = sub.add_parser("runs", help="list runs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help="run the background worker")
+    p.add_argument("--once", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--concurrency", type=int, default=1)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("_child", help=argparse.SUPPRESS)
+    p.add_argument("home")
+    p.set_defaults(func=cmd_child)
