@@ -2,20 +2,13 @@
 
 import streamlit as st
 
-from pages.common import VIA_APP, sidebar
+from pages.navigation import app_pages
+from pages.state import ensure_execution
+from pages.widgets import VIA_APP, sidebar
 
 st.set_page_config(page_title="CrossRec Studio", page_icon=":material/merge:", layout="wide")
-
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
-    st.Page("pages/train.py", title="Train", icon=":material/rocket_launch:"),
-    st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
-    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-]
-
-page = st.navigation(PAGES)
+page = st.navigation(app_pages())
 st.session_state[VIA_APP] = True
+ensure_execution()  # once per server: queued runs will be executed
 sidebar()
 page.run()

@@ -5,7 +5,8 @@ import streamlit as st
 from crossrec.analysis.compare import format_table, summary_table
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.report import build_report
-from pages.common import empty_state, metric_rows, store, page_setup
+from pages.state import metric_rows, store
+from pages.widgets import empty_state, page_setup
 
 page_setup()
 st.title("Compare")

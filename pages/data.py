@@ -4,9 +4,10 @@ import json
 
 import streamlit as st
 
-from crossrec.data.errors import DataError, SettingError
+from crossrec.errors import DataError, SettingError
 from crossrec.viz.data import activity_figure, overlap_figure
-from pages.common import catalog, current_pair_ref, pair_summary, page_setup
+from pages.state import catalog, current_pair_ref, pair_summary
+from pages.widgets import page_setup
 from pages.data_upload import upload_form
 
 page_setup()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from crossrec.data.errors import DataError
+from crossrec.errors import DataError
 from crossrec.data.uploads import preview, save_pair
-from pages.common import catalog
+from pages.state import catalog
 
 ROLES = ["user", "item", "rating", "timestamp", "(ignore)"]
 

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from crossrec.viz.embeddings import projection_figure
-from pages.common import artifacts, empty_state, run_label, store, page_setup
+from pages.state import artifacts, store
+from pages.widgets import empty_state, page_setup, run_picker
 
 page_setup()
 st.title("Embeddings")
@@ -14,11 +15,8 @@ if not runs:
                 "its projections appear here when it finishes.", "pages/train.py", "Go to Train")
     st.stop()
 
-by_id = {r["id"]: r for r in runs}
-current = st.session_state.get("run_id")
-run_id = st.selectbox("Run", list(by_id), index=list(by_id).index(current) if current in by_id else 0,
-                      format_func=lambda i: run_label(by_id[i]))
-run = by_id[run_id]
+run = run_picker(runs)
+run_id = run["id"]
 ready = run["summary"]["projections"]
 a, b = st.columns([2, 1])
 method = a.radio("Projection", ["umap", "pca", "tsne"], horizontal=True,

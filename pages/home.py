@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages.common import runs_frame, store, page_setup
+from pages.state import store
+from pages.widgets import page_setup, runs_frame
 
 page_setup()
 st.title("CrossRec Studio")

@@ -7,7 +7,8 @@ import streamlit as st
 
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
-from pages.common import empty_state, executor, metric_rows, run_label, store, page_setup
+from pages.state import executor, metric_rows, store
+from pages.widgets import empty_state, page_setup, run_label
 
 page_setup()
 st.title("Monitor")

@@ -2,14 +2,25 @@
 
 import streamlit as st
 
-from crossrec.data.errors import SettingError
+from crossrec.errors import SettingError
 from crossrec.eval.modes import EVAL_MODES
-from crossrec.methods.settings import check_values
-from pages.common import current_pair_ref, executor, method_cards, pair_label, worker_status, page_setup
+from crossrec.runs.request import SEED_MAX, validate_request
+from pages.state import current_pair_ref, executor, method_cards, pair_label
 from pages.train_form import settings_form
+from pages.widgets import devices, page_setup
 
 page_setup()
 st.title("Train")
+if method_cards() is None:
+    st.info("Starting the worker… the method catalog appears here in a moment.")
+
+    @st.fragment(run_every=2.0)
+    def wait_for_catalog():
+        if method_cards() is not None:
+            st.rerun()
+
+    wait_for_catalog()
+    st.stop()
 cards = {c["name"]: c for c in method_cards()}
 ref = current_pair_ref()
 st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page)")
@@ -28,24 +39,24 @@ with right.container(border=True):
 
 with st.form("launch"):
     values = settings_form(card["settings"], name)
-    devices = (worker_status().get("info") or {}).get("devices") or [{"name": "cpu", "label": "CPU"}]
+    found = devices()
     a, b, c, d = st.columns(4)
-    device = a.selectbox("Device", ["auto"] + [x["name"] for x in devices],
-                         format_func=lambda n: n if n == "auto" else f"{n} · {next(x['label'] for x in devices if x['name'] == n)}")
+    device = a.selectbox("Device", ["auto"] + [x["name"] for x in found],
+                         format_func=lambda n: n if n == "auto" else f"{n} · {next(x['label'] for x in found if x['name'] == n)}")
     n_seeds = b.number_input("Seeds", 1, 10, 1, help="several seeds give mean ± std on Compare")
-    first_seed = c.number_input("First seed", 0, 10**6, 0)
+    first_seed = c.number_input("First seed", 0, SEED_MAX - 9, 0)
     eval_mode = d.selectbox("Evaluation", EVAL_MODES, help="full ranking is the honest default; "
                             "sampled metrics can reorder methods (Krichene & Rendle, KDD 2020)")
     launch = st.form_submit_button("Launch", type="primary")
 
 if launch:
     try:
-        settings = check_values(card["settings"], values, name)
+        requests = [validate_request(list(cards.values()), ref, name, values, int(first_seed) + k, device,
+                                     eval_mode) for k in range(int(n_seeds))]
     except SettingError as err:
         st.error(str(err))
         st.stop()
-    ids = [executor().submit(pair=ref, method=name, settings=settings, seed=int(first_seed) + k,
-                             device=device, eval_mode=eval_mode) for k in range(int(n_seeds))]
+    ids = [executor().submit(request) for request in requests]
     st.session_state["monitor_runs"] = ids
     st.session_state["run_id"] = ids[0]
     st.switch_page("pages/monitor.py")

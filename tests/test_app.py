@@ -1,6 +1,7 @@
 """Fast AppTest flows for every page on a tiny synthetic pair (real store, real worker)."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -8,13 +9,21 @@ from streamlit.testing.v1 import AppTest
 
 from browser import stop_workers
 from conftest import run_cli
+from crossrec.methods.catalog import FILE_NAME, all_cards, write_catalog
 from crossrec.runs.store import RunStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
+@pytest.fixture(scope="session")
+def cards():
+    return all_cards()
+
+
 @pytest.fixture
-def app(home):
+def app(home, cards):
+    home.mkdir(parents=True, exist_ok=True)
+    write_catalog(home / FILE_NAME, cards)  # what the worker's probe writes when it starts
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     yield at
@@ -32,6 +41,19 @@ def trained_run(method="cmf", *settings):
     proc = run_cli("train", "synthetic-tiny", "--method", method, "--set", "epochs=3", *settings, "--json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+
+
+def test_train_waits_for_the_method_catalog(home):
+    # A live worker row for this process: the app starts no worker, so no probe writes the file.
+    RunStore(home).worker_beat(os.getpid(), {})
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    goto(at, "pages/train.py")
+    assert any("Starting the worker" in i.value for i in at.info)
+    write_catalog(home / FILE_NAME, all_cards())
+    at.run()
+    assert any(b.label == "Launch" for b in at.button)
+    RunStore(home).worker_gone(os.getpid())  # stop_workers must not kill this process
 
 
 def test_every_page_has_an_empty_state(app):

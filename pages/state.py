@@ -1,0 +1,85 @@
+"""Session state and cached factories: the run store, artifacts, the catalogs, the executor.
+
+Torch never loads in the UI process: method cards come from the catalog file the worker writes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from crossrec.data.catalog import list_pairs, load_pair
+from crossrec.data.summary import activity_summary
+from crossrec.methods.catalog import FILE_NAME, read_catalog
+from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.executor import LocalExecutor
+from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
+
+
+def store() -> RunStore:
+    """The run store of this app's CROSSREC_HOME (cheap: a path and a schema check)."""
+    return _store(str(default_home()))
+
+
+@st.cache_resource(show_spinner=False)
+def _store(home: str) -> RunStore:
+    return RunStore(home)
+
+
+def artifacts() -> ArtifactStore:
+    return ArtifactStore(store().home / "artifacts")
+
+
+def executor() -> LocalExecutor:
+    return LocalExecutor(store())
+
+
+def ensure_execution() -> dict:
+    """Ask the executor, once per server and home, to make sure queued runs get executed."""
+    return _ensure_execution(str(default_home()))
+
+
+@st.cache_resource(show_spinner=False)
+def _ensure_execution(home: str) -> dict:
+    return LocalExecutor(RunStore(home)).ensure_running()
+
+
+def method_cards() -> list[dict] | None:
+    """The method cards the worker wrote, or None while it has not yet written them."""
+    cards = _cards(str(store().home / FILE_NAME))
+    if cards is None:
+        _cards.clear()  # not there yet: ask again on the next rerun
+    return cards
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def _cards(path: str) -> list[dict] | None:
+    return read_catalog(path)
+
+
+@st.cache_data(show_spinner=False, ttl=10)
+def catalog() -> list[dict]:
+    return list_pairs()
+
+
+@st.cache_data(show_spinner="Loading the pair…", max_entries=8)
+def pair_summary(ref_json: str) -> dict:
+    """`activity_summary` of a pair, cached by its reference."""
+    return activity_summary(load_pair(json.loads(ref_json)))
+
+
+def current_pair_ref() -> dict:
+    return st.session_state.get("pair_ref", {"catalog": "synthetic"})
+
+
+def metric_rows(run_id: str) -> pd.DataFrame:
+    """All metric rows of a run, fetched incrementally across reruns of this session."""
+    cache = st.session_state.setdefault("_metric_cache", {})
+    frame, last = cache.get(run_id, (pd.DataFrame(), 0))
+    new = store().metrics(run_id, after_id=last)
+    if new:
+        frame = pd.concat([frame, pd.DataFrame(new)], ignore_index=True)
+        cache[run_id] = (frame, int(frame["id"].iloc[-1]))
+    return frame.assign(run_id=run_id) if not frame.empty else frame
