@@ -3,7 +3,7 @@
     python bench/results.py [--seeds 0 1 2] [--methods cmf emcdr ...] [--pairs cdrib douban]
 
 Pairs: CDRIB Sport->Cloth (given cold-start split, link file for users 0..9827) and Douban
-Book->Music (no split: the DESIGN §5 protocol). Full ranking, every method with its defaults.
+Book->Music (no split: the protocol of docs/ARCHITECTURE.md, "Evaluation"). Full ranking, every method with its defaults.
 Prints one JSON line per run and writes the markdown table (mean ± std, time per run).
 """
 
