@@ -12,6 +12,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from processes import kill_home_processes
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,17 +41,7 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
 
 def stop_workers(home: Path) -> None:
     """Kill the workers (and their training children) an app started in this home."""
-    from crossrec.runs.store import RunStore
-    if not (home / "crossrec.sqlite").exists():
-        return
-    for worker in RunStore(home).live_workers(stale_seconds=3600):
-        try:
-            os.killpg(worker["pid"], signal.SIGKILL)  # started in its own session
-        except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(worker["pid"], signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+    kill_home_processes(home)
 
 
 @contextmanager

@@ -9,17 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from processes import kill_home_processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CROSSREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    """An empty run home and data folder, set in the environment (children inherit it)."""
+    """An empty run home and data folder, set in the environment (children inherit it).
+    The test fails if a process of this home outlives it (after it has been killed)."""
     monkeypatch.setenv("CROSSREC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CROSSREC_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()
-    return tmp_path / "home"
+    yield tmp_path / "home"
+    leaked = kill_home_processes(tmp_path / "home")
+    if leaked:
+        pytest.fail(f"processes of the test's home outlived it: {leaked}")
 
 
 def shared(*parts) -> Path:

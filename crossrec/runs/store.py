@@ -20,6 +20,12 @@ STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 BUSY_TIMEOUT_MS = 30_000
 
+
+def heartbeat_limit() -> float:
+    """Seconds without a heartbeat after which a run owned on *another* host is judged lost
+    (on this host the owner's pid decides). CROSSREC_HEARTBEAT_LIMIT overrides it."""
+    return float(os.environ.get("CROSSREC_HEARTBEAT_LIMIT", "120"))
+
 # Each entry upgrades the schema by one version; never edit an entry once released.
 MIGRATIONS = [
     """
@@ -213,17 +219,30 @@ class RunStore:
                 con.execute("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
             return row["status"]
 
-    def fail_dead_runs(self, stale_seconds: float = 20.0) -> list[str]:
-        """Fail running runs whose process on this host is gone, or whose heartbeat stopped."""
+    def beat_owned_runs(self, worker_pid: int) -> None:
+        """The worker's heartbeat for the runs it owns, from the claim on (its children beat
+        too once they have started; a slow start must not look like a lost run elsewhere)."""
+        with self._connect(immediate=True) as con:
+            con.execute("UPDATE runs SET heartbeat=? WHERE status='running' AND worker_pid=? "
+                        "AND worker_host=?", (time.time(), worker_pid, self.host))
+
+    def fail_dead_runs(self, stale_seconds: float | None = None) -> list[str]:
+        """Fail running runs whose owner is really gone: on this host, its pid is dead (however
+        old the heartbeat: a busy machine delays beats, it does not kill runs); on another
+        host, whose heartbeat is older than `stale_seconds` (default `heartbeat_limit()`)."""
+        stale_seconds = heartbeat_limit() if stale_seconds is None else stale_seconds
         now = time.time()
         failed = []
         with self._connect(immediate=True) as con:
             for row in con.execute("SELECT id, worker_pid, worker_host, heartbeat FROM runs "
                                    "WHERE status='running'").fetchall():
-                if row["worker_host"] == self.host and not pid_alive(row["worker_pid"]):
+                if row["worker_host"] == self.host:
+                    if pid_alive(row["worker_pid"]):
+                        continue
                     reason = f"the worker process (pid {row['worker_pid']}) died during the run"
                 elif now - (row["heartbeat"] or 0) > stale_seconds:
-                    reason = f"no heartbeat for {now - (row['heartbeat'] or 0):.0f} s (worker lost)"
+                    reason = (f"no heartbeat for {now - (row['heartbeat'] or 0):.0f} s from host "
+                              f"{row['worker_host']} (worker lost)")
                 else:
                     continue
                 con.execute("UPDATE runs SET status='failed', error=?, finished=? WHERE id=? "
@@ -267,16 +286,18 @@ class RunStore:
         with self._connect(immediate=True) as con:
             con.execute("DELETE FROM workers WHERE host=? AND pid=?", (self.host, pid))
 
-    def live_workers(self, stale_seconds: float = 10.0) -> list[dict]:
-        """Workers with a fresh heartbeat (and, on this host, a live process)."""
+    def live_workers(self, stale_seconds: float | None = None) -> list[dict]:
+        """Workers that are alive: on this host, a live process; elsewhere, a fresh heartbeat."""
+        stale_seconds = heartbeat_limit() if stale_seconds is None else stale_seconds
         now = time.time()
         with self._connect() as con:
             rows = [dict(r) for r in con.execute("SELECT * FROM workers").fetchall()]
         alive = []
         for row in rows:
-            if now - row["heartbeat"] > stale_seconds:
-                continue
-            if row["host"] == self.host and not pid_alive(row["pid"]):
+            if row["host"] == self.host:
+                if not pid_alive(row["pid"]):
+                    continue
+            elif now - row["heartbeat"] > stale_seconds:
                 continue
             row["info"] = json.loads(row["info"]) if row["info"] else {}
             alive.append(row)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from crossrec.runs.store import RunStore
+from crossrec.runs.store import RunStore, pid_alive
 
 POLL_SECONDS = 0.2
 BEAT_SECONDS = 1.0
@@ -49,6 +50,8 @@ def child_main(home: str) -> int:
     line = sys.stdin.readline().strip()
     if not line:
         return 0
+    # Test hook: a child that starts late (a busy machine) must not lose its run.
+    time.sleep(float(os.environ.get("CROSSREC_TEST_CHILD_DELAY", "0")))
     execute.execute_run(RunStore(home), line)
     return 0
 
@@ -133,6 +136,7 @@ class Worker:
                 now = time.time()
                 if now - last_beat > BEAT_SECONDS:
                     self.store.worker_beat(self.pid)
+                    self.store.beat_owned_runs(self.pid)
                     self.store.fail_dead_runs()
                     last_beat = now
                 self._reap()
@@ -166,10 +170,28 @@ def start_background_worker(store: RunStore) -> int:
     return process.pid
 
 
+STARTED_PID_FILE = "worker.pid"  # the pid of the worker this home last started
+
+
+def started_worker_pid(store: RunStore) -> int | None:
+    try:
+        return int((store.home / STARTED_PID_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def ensure_worker(store: RunStore) -> dict:
-    """A live worker's record, starting one when none is alive."""
-    live = store.live_workers()
-    if live:
-        return live[0]
-    pid = start_background_worker(store)
-    return {"pid": pid, "info": {}, "starting": True}
+    """A live worker's record, starting one when none is alive. Check-and-start holds a file
+    lock, and a started worker counts as alive from its spawn (before it first beats), so
+    concurrent callers (page reruns, several sessions) start one worker, not several."""
+    with open(store.home / "worker.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        live = store.live_workers()
+        if live:
+            return live[0]
+        pid = started_worker_pid(store)
+        if pid_alive(pid):
+            return {"pid": pid, "info": {}, "starting": True}
+        pid = start_background_worker(store)
+        (store.home / STARTED_PID_FILE).write_text(str(pid))
+        return {"pid": pid, "info": {}, "starting": True}

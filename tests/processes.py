@@ -1,0 +1,39 @@
+"""The processes a test started for a run home (workers, their children, probes), found by the
+CROSSREC_HOME in their environment, so that every test can end them and prove it did."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psutil
+
+
+def home_processes(home: Path) -> list[psutil.Process]:
+    """Live (non-zombie) processes whose CROSSREC_HOME is `home`, other than this one."""
+    home = Path(home).resolve()
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            value = proc.environ().get("CROSSREC_HOME")
+            if value and Path(value).resolve() == home and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def kill_home_processes(home: Path) -> list[str]:
+    """SIGKILL every process of `home`; returns what was running ("pid cmdline")."""
+    procs = home_processes(home)
+    described = []
+    for proc in procs:
+        try:
+            described.append(f"{proc.pid} {' '.join(proc.cmdline()[1:4])}")
+            proc.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(procs, timeout=10)
+    return described

@@ -1,0 +1,68 @@
+"""A run is failed as lost only when its owner is really gone; one worker per home."""
+
+import os
+import subprocess
+import sys
+import threading
+
+from processes import home_processes, kill_home_processes
+from test_runs import start_worker, stop, submit, wait_for
+from crossrec.runs.store import RunStore
+from crossrec.runs.worker import ensure_worker
+
+
+def _set_owner(store, run_id, pid, host, heartbeat):
+    with store._connect(immediate=True) as con:
+        con.execute("UPDATE runs SET status='running', worker_pid=?, worker_host=?, heartbeat=? "
+                    "WHERE id=?", (pid, host, heartbeat, run_id))
+
+
+def test_the_reaper_judges_by_the_owner_not_by_a_late_heartbeat(home):
+    store = RunStore()
+    ids = [store.create_run({"catalog": "synthetic-tiny"}, "cmf", {}, seed=k) for k in range(4)]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    _set_owner(store, ids[0], os.getpid(), store.host, 0.0)         # alive here, silent for ages
+    _set_owner(store, ids[1], int(dead), store.host, 9e12)          # dead here, fresh beat
+    _set_owner(store, ids[2], 1, "elsewhere", 0.0)                  # another host, silent
+    _set_owner(store, ids[3], 1, "elsewhere", 9e12)                 # another host, beating
+    failed = store.fail_dead_runs(stale_seconds=30)
+    assert sorted(failed) == sorted([ids[1], ids[2]])
+    assert "died" in store.get_run(ids[1])["error"] and "elsewhere" in store.get_run(ids[2])["error"]
+    assert store.get_run(ids[0])["status"] == "running" and store.get_run(ids[3])["status"] == "running"
+    store.finish(ids[1], "done", metrics={"cold": {}})  # a failed run never turns done
+    assert store.get_run(ids[1])["status"] == "failed"
+
+
+def test_a_child_that_starts_late_still_ends_done(home, monkeypatch):
+    # The child waits 8 s before training while the heartbeat limit is 2 s: a busy machine.
+    monkeypatch.setenv("CROSSREC_TEST_CHILD_DELAY", "8")
+    monkeypatch.setenv("CROSSREC_HEARTBEAT_LIMIT", "2")
+    run_id = submit("synthetic-tiny", "--method", "popularity")
+    worker = start_worker("--once")
+    try:
+        store = RunStore()
+        run = wait_for(lambda: (r := store.get_run(run_id))["status"] not in ("queued", "running") and r,
+                       600, "the run to end")
+        assert run["status"] == "done", run["error"]
+        assert run["metrics"]["cold"]["n_users"] > 0
+    finally:
+        stop(worker)
+
+
+def test_concurrent_callers_start_one_worker(home):
+    store = RunStore()
+    records = []
+    threads = [threading.Thread(target=lambda: records.append(ensure_worker(RunStore()))) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({r["pid"] for r in records}) == 1
+        wait_for(lambda: store.live_workers(), 300, "the worker to beat")
+        workers = [p for p in home_processes(home) if "worker" in p.cmdline()]
+        assert [p.pid for p in workers] == [records[0]["pid"]]
+        assert ensure_worker(store)["pid"] == records[0]["pid"]
+    finally:
+        kill_home_processes(home)
