@@ -71,3 +71,19 @@ class SettingError(ValueError):
 
 class UsageError(Exception):
     """Bad command-line usage (a missing argument, two that exclude each other)."""
+
+
+class ArtifactError(OSError):
+    """A run's files could not be written (read-only folder, full disk)."""
+
+    PREFIX = "could not write artifacts"
+
+    def __init__(self, reason: str, path):
+        super().__init__(f"{self.PREFIX}: {' '.join(str(reason).split())} ({path})")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class StoreError(Exception):
+    """The run store cannot be read (a damaged database file)."""

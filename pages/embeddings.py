@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from crossrec.runs.projections import compute_again
 from crossrec.viz.embeddings import projection_figure
 from pages.state import artifacts, store
 from pages.widgets import empty_state, page_setup, run_picker
@@ -22,8 +23,21 @@ a, b = st.columns([2, 1])
 method = a.radio("Projection", ["umap", "pca", "tsne"], horizontal=True,
                  format_func=lambda m: {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}[m])
 if method not in ready:
-    st.info(f"{method.upper()} is still being computed by the worker; showing PCA meanwhile.")
+    error = run["summary"].get("projection_error")
+    if error:
+        st.warning(f"{method.upper()} could not be computed ({error}); showing PCA.")
+        if st.button("Compute again"):
+            compute_again(store(), run_id, method)
+            st.rerun()
+    else:
+        st.info(f"{method.upper()} is still being computed by the worker; showing PCA meanwhile.")
     method = "pca"
+if not artifacts().exists(run_id, f"projection_{method}.parquet"):
+    st.warning(f"The {method.upper()} projection file of this run is missing from its folder.")
+    if st.button("Compute again"):
+        compute_again(store(), run_id, method)
+        st.rerun()
+    st.stop()
 points = artifacts().load_frame(run_id, f"projection_{method}.parquet")
 per_domain = int(points.groupby(["stage", "domain"]).size().max())
 limit = b.slider("Points per domain", 50, max(51, per_domain), per_domain,

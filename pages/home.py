@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from crossrec.runs.recovery import orphan_runs, recover_runs
+
 from pages.state import store
 from pages.widgets import page_setup, runs_frame
 
@@ -24,6 +26,14 @@ for col, (page, title, text) in zip(steps, [
         st.subheader(title)
         st.write(text)
         st.page_link(page, label=f"Open {title.split('· ')[1]}", icon=":material/arrow_forward:")
+
+orphans = orphan_runs(store())
+if orphans:
+    st.warning(f"{len(orphans)} run folder(s) in {store().home / 'artifacts'} have no record in the run "
+               "store (was the store file lost or replaced?).")
+    if st.button("Recover these runs"):
+        st.toast(f"Recovered {len(recover_runs(store().home)['restored'])} run(s)")
+        st.rerun()
 
 st.subheader("Recent runs")
 runs = store().list_runs(limit=10)

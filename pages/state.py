@@ -12,6 +12,7 @@ import streamlit as st
 
 from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.data.summary import activity_summary
+from crossrec.errors import StoreError
 from crossrec.methods.catalog import FILE_NAME, read_catalog
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.executor import LocalExecutor
@@ -19,8 +20,13 @@ from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401
 
 
 def store() -> RunStore:
-    """The run store of this app's CROSSREC_HOME (cheap: a path and a schema check)."""
-    return _store(str(default_home()))
+    """The run store of this app's CROSSREC_HOME (cheap: a path and a schema check). A damaged
+    store stops the page with one line that says what to do; nothing is changed on disk."""
+    try:
+        return _store(str(default_home()))
+    except StoreError as err:
+        st.error(str(err))
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,7 +44,7 @@ def executor() -> LocalExecutor:
 
 def ensure_execution() -> dict:
     """Ask the executor, once per server and home, to make sure queued runs get executed."""
-    return _ensure_execution(str(default_home()))
+    return _ensure_execution(str(store().home))
 
 
 @st.cache_resource(show_spinner=False)

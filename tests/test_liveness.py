@@ -66,3 +66,32 @@ def test_concurrent_callers_start_one_worker(home):
         assert ensure_worker(store)["pid"] == records[0]["pid"]
     finally:
         kill_home_processes(home)
+
+
+def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
+    from conftest import run_cli
+    quick = ["--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8"]
+    # a run finished with no worker (foreground train): its UMAP/t-SNE were never computed
+    proc = run_cli("train", "synthetic-tiny", *quick, "--json")
+    assert proc.returncode == 0, proc.stderr
+    done_early = __import__("json").loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    store = RunStore()
+    assert store.get_run(done_early)["summary"]["projections"] == ["pca"]
+    queued = [submit("synthetic-tiny", *quick, "--seed", str(k)) for k in range(3)]
+    worker = start_worker("--once", "--concurrency", "1")
+    most = {"projection": 0, "child": 0}
+    try:
+        def finished():
+            procs = [" ".join(p.cmdline()) for p in home_processes(home)]
+            most["projection"] = max(most["projection"], sum("crossrec.runs.projections" in c for c in procs))
+            most["child"] = max(most["child"], sum("crossrec _child" in c for c in procs))
+            return worker.poll() is not None
+        wait_for(finished, 900, "the worker to finish runs and projections")
+    finally:
+        stop(worker)
+    for run_id in [done_early] + queued:
+        run = store.get_run(run_id)
+        assert run["status"] == "done", run["error"]
+        assert set(run["summary"]["projections"]) == {"pca", "umap", "tsne"}, run_id
+    assert most["projection"] == 1  # one at a time, by default
+    assert most["child"] <= 2       # the run training and the spare warming up, no more

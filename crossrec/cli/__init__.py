@@ -11,7 +11,7 @@ import sys
 
 from crossrec.cli import data_commands, run_commands
 from crossrec.cli.common import Parser
-from crossrec.errors import DataError, SettingError, UsageError
+from crossrec.errors import DataError, SettingError, StoreError, UsageError
 
 EXIT_USAGE = 2
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
-    except (UsageError, DataError, SettingError) as err:
+    except (UsageError, DataError, SettingError, StoreError) as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import sys
 
 from crossrec.cli.common import add_pair_args, emit, pair_ref
 from crossrec.data.catalog import load_pair
-from crossrec.errors import UsageError
+from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.executor import LocalExecutor
 from crossrec.runs.request import RunRequest, validate_request
@@ -31,10 +31,10 @@ def _request(args) -> RunRequest:
     cards = all_cards()
     request = validate_request(cards, pair_ref(args), args.method, parse_assignments(args.set),
                                args.seed, args.device, args.eval)
+    pair = load_pair(request.pair)
+    pair.require_test_users()
     if next(c for c in cards if c["name"] == request.method)["needs_overlap"]:
-        load_pair(request.pair).require_overlap(f"method {request.method}")
-    else:
-        load_pair(request.pair)
+        pair.require_overlap(f"method {request.method}")
     return request
 
 
@@ -50,11 +50,11 @@ def cmd_train(args) -> int:
     store = RunStore()
     run_id = store.create_run(**request.as_dict(), status="running")
     store.start_run(run_id, os.getpid())
-    result = execute_run(store, run_id, slow_projections=False)
+    result = execute_run(store, run_id)
     run = store.get_run(run_id)
     if result is None:
         print(f"error: run {run_id} {run['status']}: {run['error']}", flush=True, file=sys.stderr)
-        return 1
+        return 2 if (run["error"] or "").startswith(ArtifactError.PREFIX) else 1
     payload = {"run_id": run_id, "pair": run["pair_name"], "method": run["method"],
                "seed": run["seed"], "device": result.device, "eval": result.eval,
                "best_epoch": result.best_epoch, "train_seconds": round(result.train_seconds, 3),
@@ -125,11 +125,24 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def cmd_recover(args) -> int:
+    from crossrec.runs.recovery import recover_runs
+    result = recover_runs()
+    lines = [f"moved the damaged store aside to {result['moved_aside']}"] if result["moved_aside"] else []
+    lines.append(f"recovered {len(result['restored'])} run(s) from their folders"
+                 + (" (their loss curves are not kept in the folders)" if result["restored"] else ""))
+    emit(args, result, "\n".join(lines))
+    return 0
+
+
 def cmd_worker(args) -> int:
     from crossrec.runs.worker import Worker
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    return Worker(RunStore(), concurrency=args.concurrency, once=args.once).run()
+    if args.projections < 1:
+        raise UsageError(f"--projections must be at least 1, got {args.projections}")
+    return Worker(RunStore(), concurrency=args.concurrency, once=args.once,
+                  projections=args.projections).run()
 
 
 def cmd_child(args) -> int:
@@ -174,9 +187,14 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
 
+    p = sub.add_parser("recover", help="rebuild run records from the run folders")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_recover)
+
     p = sub.add_parser("worker", help="run the background worker")
     p.add_argument("--once", action="store_true", help="exit when the queue is empty")
-    p.add_argument("--concurrency", type=int, default=1)
+    p.add_argument("--concurrency", type=int, default=1, help="runs trained at once")
+    p.add_argument("--projections", type=int, default=1, help="UMAP/t-SNE projections computed at once")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("_child", help=argparse.SUPPRESS)

@@ -81,6 +81,12 @@ class DomainPair:
             raise SettingError(f"{who} needs users shared by both domains, and pair {self.name} "
                                f"has none (give a link file?)")
 
+    def require_test_users(self) -> None:
+        """Raise a SettingError when the target has no test user: a run would measure nothing."""
+        if self.target_test.users.size == 0:
+            raise SettingError(f"pair {self.name} has no target test users, so a run could not be "
+                               f"evaluated; give the target more rows (or a test file)")
+
     def has_target_train(self) -> np.ndarray:
         return np.bincount(self.target_train.users, minlength=self.n_users) > 0
 

@@ -6,6 +6,7 @@ No torch here: the UI reads artifacts too.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -14,6 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crossrec.errors import ArtifactError
+
+RUN_RECORD = "run.json"  # the run's row, kept beside its files so the store can be rebuilt
+
 
 class ArtifactStore:
     def __init__(self, root: str | Path):
@@ -21,8 +26,17 @@ class ArtifactStore:
 
     def path(self, run_id: str, name: str) -> Path:
         folder = self.root / run_id
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ArtifactError(err.strerror or err, folder) from None
         return folder / name
+
+    def run_ids(self) -> list[str]:
+        """Run folders that hold a run record (`run.json`)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / RUN_RECORD).is_file())
 
     def exists(self, run_id: str, name: str) -> bool:
         return (self.root / run_id / name).exists()
@@ -35,8 +49,13 @@ class ArtifactStore:
         """Write atomically (temp file + rename) so readers never see half a file."""
         final = self.path(run_id, name)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, final)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, final)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)  # never leave half a file behind
+            raise ArtifactError(err.strerror or err, final) from None
         return final
 
     def read_bytes(self, run_id: str, name: str) -> bytes:

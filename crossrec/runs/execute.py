@@ -5,6 +5,8 @@ Used by the worker's child processes and by the foreground `python -m crossrec t
 
 from __future__ import annotations
 
+import contextlib
+import io
 import threading
 import time
 import traceback
@@ -16,16 +18,15 @@ import torch
 from crossrec.analysis.alignment import alignment_metrics
 from crossrec.analysis.projection import project
 from crossrec.data.catalog import load_pair
-from crossrec.errors import DataError, SettingError
+from crossrec.errors import ArtifactError, DataError, SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.methods.registry import get_method
-from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.artifacts import RUN_RECORD, ArtifactStore
 from crossrec.runs.store import RunStore
 from crossrec.train.trainer import Trainer, TrainingDiverged
 
 HEARTBEAT_SECONDS = 1.0
 POINTS_PER_DOMAIN = 1500   # users per domain kept for plots and alignment metrics
-SLOW_PROJECTIONS = ("umap", "tsne")
 
 
 class RunCancelled(Exception):
@@ -135,20 +136,15 @@ def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
     return {"alignment": alignment, "projections": ["pca"] if stages else []}
 
 
-def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
-    """UMAP and t-SNE of the saved stage vectors (after the run is done; pages never wait)."""
-    artifacts = ArtifactStore(store.home / "artifacts")
-    stages = [s for s in ("before", "after") if artifacts.exists(run_id, f"vectors_{s}.npz")]
-    if not stages:
-        return
-    done = ["pca"]
-    for method in SLOW_PROJECTIONS:
-        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
-                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], method, seed)
-                  for s in stages]
-        artifacts.save_frame(run_id, f"projection_{method}.parquet", pd.concat(frames, ignore_index=True))
-        done.append(method)
-        store.update_summary(run_id, projections=list(done))
+def save_checkpoint(artifacts: ArtifactStore, run_id: str, model) -> None:
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    artifacts.write_bytes(run_id, "checkpoint.pt", buffer.getvalue())
+
+
+def save_run_record(store: RunStore, artifacts: ArtifactStore, run_id: str) -> None:
+    """The run's row beside its files (`python -m crossrec recover` rebuilds the store from it)."""
+    artifacts.save_json(run_id, RUN_RECORD, store.get_run(run_id))
 
 
 def load_checkpoint(path) -> dict:
@@ -161,30 +157,36 @@ def _failure_message(err: BaseException) -> str:
         return "CUDA out of memory: try a smaller batch_size or dim"
     if isinstance(err, MemoryError):
         return "out of memory: try a smaller batch_size or dim"
-    if isinstance(err, (TrainingDiverged, DataError, SettingError)):
+    if isinstance(err, (TrainingDiverged, DataError, SettingError, ArtifactError)):
         return str(err)
     return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
 
 
-def execute_run(store: RunStore, run_id: str, slow_projections: bool = True):
-    """Train a claimed (running) run to its end state. Returns the TrainResult or None."""
+def execute_run(store: RunStore, run_id: str):
+    """Train a claimed (running) run to its end state. Returns the TrainResult or None.
+    UMAP and t-SNE come later, from the worker's projection pool (`crossrec.runs.projections`)."""
     run = store.get_run(run_id)
     artifacts = ArtifactStore(store.home / "artifacts")
     try:
         with RunLogger(store, run_id) as logger:
+            save_run_record(store, artifacts, run_id)  # an unwritable folder fails here, before training
             pair = load_pair(run["pair"])
             method = get_method(run["method"])(run["settings"])
             trainer = Trainer(method, pair, device=run["device"], seed=run["seed"],
                               eval_mode=run["eval"], callbacks=[logger])
             result = trainer.fit()
-            torch.save(method.model_.state_dict(), artifacts.path(run_id, "checkpoint.pt"))
+            save_checkpoint(artifacts, run_id, method.model_)
             analysis = _save_analysis(store, artifacts, run_id, pair, logger.embeddings, run["seed"])
     except RunCancelled:
         store.finish(run_id, "cancelled", error="cancelled by the user")
+        with contextlib.suppress(Exception):
+            save_run_record(store, artifacts, run_id)
         return None
     except BaseException as err:  # noqa: BLE001 - every failure must end the run, with a reason
-        artifacts.write_bytes(run_id, "error.log", traceback.format_exc().encode())
-        store.finish(run_id, "failed", error=_failure_message(err))
+        store.finish(run_id, "failed", error=_failure_message(err))  # first: this cannot fail on disk
+        with contextlib.suppress(Exception):
+            artifacts.write_bytes(run_id, "error.log", traceback.format_exc().encode())
+            save_run_record(store, artifacts, run_id)
         if isinstance(err, KeyboardInterrupt):
             raise
         return None
@@ -192,9 +194,6 @@ def execute_run(store: RunStore, run_id: str, slow_projections: bool = True):
                "valid": result.valid, "sizes": result.sizes, "notes": result.notes,
                "device": result.device, "pair_stats": pair.stats(), **analysis}
     store.finish(run_id, "done", metrics=result.metrics, summary=summary)
-    if slow_projections:
-        try:
-            compute_slow_projections(store, run_id, run["seed"])
-        except Exception:  # the run's results stand; the page falls back to PCA
-            artifacts.write_bytes(run_id, "projection_error.log", traceback.format_exc().encode())
+    with contextlib.suppress(ArtifactError):
+        save_run_record(store, artifacts, run_id)
     return result

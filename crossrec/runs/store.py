@@ -16,6 +16,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from crossrec.errors import StoreError
+
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 BUSY_TIMEOUT_MS = 30_000
@@ -46,6 +48,9 @@ MIGRATIONS = [
     """,
 ]
 _JSON_COLUMNS = ("pair", "settings", "metrics", "summary")
+RUN_COLUMNS = ("id", "name", "pair", "pair_name", "method", "settings", "seed", "device", "eval",
+               "status", "created", "started", "finished", "heartbeat", "progress", "error",
+               "worker_pid", "worker_host", "cancel_requested", "metrics", "summary")
 
 
 def default_home() -> Path:
@@ -80,8 +85,22 @@ class RunStore:
         self.host = socket.gethostname()
         self._migrate()
 
+    def _damaged(self, err: sqlite3.DatabaseError) -> StoreError:
+        return StoreError(f"{self.path}: the run store is damaged ({err}); move that file aside and "
+                          f"run `python -m crossrec recover` to rebuild the runs from {self.home / 'artifacts'}")
+
     @contextmanager
     def _connect(self, immediate: bool = False):
+        try:
+            with self._transaction(immediate) as con:
+                yield con
+        except sqlite3.OperationalError:
+            raise  # locked, busy: not damage
+        except sqlite3.DatabaseError as err:
+            raise self._damaged(err) from None
+
+    @contextmanager
+    def _transaction(self, immediate: bool):
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             con.row_factory = sqlite3.Row
@@ -98,6 +117,14 @@ class RunStore:
             con.close()
 
     def _migrate(self) -> None:
+        try:
+            self._apply_migrations()
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as err:
+            raise self._damaged(err) from None
+
+    def _apply_migrations(self) -> None:
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -249,6 +276,21 @@ class RunStore:
                             "AND status='running'", (reason, now, row["id"]))
                 failed.append(row["id"])
         return failed
+
+    def restore_run(self, record: dict) -> bool:
+        """Insert a run row saved beside its files (`run.json`) unless the run exists; a run that
+        was not finished is failed with the reason. Its metric rows are not in the record."""
+        row = dict(record)
+        if row["status"] in ACTIVE:
+            row.update(status="failed", finished=row.get("finished") or time.time(),
+                       error="recovered from its folder: the run had not finished when the store was lost")
+        for key in _JSON_COLUMNS:
+            row[key] = json.dumps(row[key]) if row.get(key) is not None else None
+        columns = [c for c in RUN_COLUMNS if c in row]
+        with self._connect(immediate=True) as con:
+            cur = con.execute(f"INSERT OR IGNORE INTO runs ({', '.join(columns)}) VALUES "
+                              f"({', '.join('?' * len(columns))})", [row[c] for c in columns])
+            return cur.rowcount == 1
 
     def delete_run(self, run_id: str) -> None:
         with self._connect(immediate=True) as con:

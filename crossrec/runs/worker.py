@@ -21,9 +21,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+from crossrec.runs.projections import attempt, needs_projections
 from crossrec.runs.store import RunStore, pid_alive
 
 POLL_SECONDS = 0.2
+SCAN_SECONDS = 2.0  # how often the worker looks for done runs that lack projections
 BEAT_SECONDS = 1.0
 
 
@@ -63,11 +65,15 @@ class Child:
 
 
 class Worker:
-    def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False):
+    def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False, projections: int = 1):
         self.store, self.concurrency, self.once = store, max(1, concurrency), once
+        self.projection_slots = max(1, projections)
         self.pid = os.getpid()
         self.active: list[Child] = []
         self.spare: Child | None = None
+        self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
+        self._last_scan = 0.0
+        self._tried: set[tuple[str, int]] = set()
         self._stopping = False
 
     def _spawn(self) -> Child:
@@ -110,13 +116,31 @@ class Worker:
                                   error=f"the training process died ({how}){hint}")
 
     def _training(self) -> int:
-        """Children still training; one that only computes projections after its run is done
-        does not hold a slot (UMAP's first fit can take half a minute)."""
-        running = 0
-        for child in self.active:
-            run = self.store.get_run(child.run_id)
-            running += bool(run and run["status"] == "running")
-        return running
+        """Children still training (a child exits when its run ends)."""
+        return len(self.active)
+
+    def _project(self) -> None:
+        """Keep the projection pool busy with done runs that lack UMAP/t-SNE: those this worker
+        just finished, and those a killed worker never got to (scanned every few seconds)."""
+        for run_id, process in list(self.projecting.items()):
+            if process.poll() is not None:
+                del self.projecting[run_id]
+        if len(self.projecting) >= self.projection_slots or time.time() - self._last_scan < SCAN_SECONDS:
+            return
+        self._last_scan = time.time()
+        for run in self.store.list_runs(("done",), limit=200):
+            if len(self.projecting) >= self.projection_slots:
+                break
+            if run["id"] not in self.projecting and attempt(run) not in self._tried and needs_projections(run):
+                self._tried.add(attempt(run))  # a crashing projection is not retried until asked again
+                log = open(self.store.home / "worker-children.log", "ab")
+                # one thread: projections must not slow the runs that train beside them
+                self.projecting[run["id"]] = subprocess.Popen(
+                    [sys.executable, "-m", "crossrec.runs.projections", str(self.store.home), run["id"]],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent,
+                    env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+                         "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+                log.close()
 
     def _queued(self) -> bool:
         return bool(self.store.list_runs(("queued",), limit=1))
@@ -147,13 +171,20 @@ class Worker:
                     self._start(run)
                 if self.spare is None and not (self.once and not self._queued()):
                     self.spare = self._spawn()
-                if self.once and not self.active and not self._queued():
+                self._project()
+                if self.once and not self.active and not self._queued() and not self.projecting:
+                    self._last_scan = 0.0  # one last look before leaving
+                    self._project()
+                if self.once and not self.active and not self._queued() and not self.projecting:
                     break
                 time.sleep(POLL_SECONDS)
         finally:
             for child in self.active + ([self.spare] if self.spare else []):
                 if child.process.poll() is None:
                     child.process.kill()
+            for process in self.projecting.values():
+                if process.poll() is None:
+                    process.kill()
             self._reap()
             self.store.worker_gone(self.pid)
         return 0

@@ -153,6 +153,7 @@ class Trainer:
         generator = seed_everything(self.seed, self.device)
         started = time.perf_counter()
         self.data = PairTensors(self.pair, self.device)
+        self.pair.require_test_users()
         if method.needs_overlap:
             self.pair.require_overlap(f"method {method.name}")
         method.setup(self.data, generator)

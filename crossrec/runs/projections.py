@@ -1,0 +1,81 @@
+"""The slow projections (UMAP, t-SNE) of finished runs, computed by the worker's projection
+pool in their own small processes (`python -m crossrec.runs.projections HOME RUN_ID`), one at a
+time by default, after the run is done: pages never wait for them and show PCA meanwhile.
+Torch-free."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import pandas as pd
+
+from crossrec.analysis.projection import project
+from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.store import RunStore
+
+SLOW_PROJECTIONS = ("umap", "tsne")
+STAGES = ("before", "after")
+
+
+def needs_projections(run: dict) -> bool:
+    """A done run with saved vectors whose slow projections are missing (and did not fail)."""
+    summary = run.get("summary") or {}
+    ready = summary.get("projections") or []
+    return (run["status"] == "done" and "pca" in ready and not summary.get("projection_error")
+            and any(m not in ready for m in SLOW_PROJECTIONS))
+
+
+def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
+    """UMAP and t-SNE of the saved stage vectors; each is listed in the summary once saved."""
+    artifacts = ArtifactStore(store.home / "artifacts")
+    stages = [s for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
+    if not stages:
+        return
+    done = ["pca"]
+    for method in SLOW_PROJECTIONS:
+        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
+                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], method, seed)
+                  for s in stages]
+        artifacts.save_frame(run_id, f"projection_{method}.parquet", pd.concat(frames, ignore_index=True))
+        done.append(method)
+        store.update_summary(run_id, projections=list(done))
+
+
+def attempt(run: dict) -> tuple[str, int]:
+    """Which request for projections this is: "compute again" starts a new attempt."""
+    return run["id"], int((run.get("summary") or {}).get("projection_requests", 0))
+
+
+def compute_again(store: RunStore, run_id: str, method: str) -> None:
+    """A missing or failed projection: PCA is redone here at once (it takes a moment); UMAP and
+    t-SNE go back to the worker's pool as a new attempt."""
+    run = store.get_run(run_id)
+    summary = run["summary"] or {}
+    if method == "pca":
+        artifacts = ArtifactStore(store.home / "artifacts")
+        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
+                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], "pca", run["seed"])
+                  for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
+        artifacts.save_frame(run_id, "projection_pca.parquet", pd.concat(frames, ignore_index=True))
+        return
+    store.update_summary(run_id, projections=[m for m in summary.get("projections", []) if m != method],
+                         projection_error=None,
+                         projection_requests=int(summary.get("projection_requests", 0)) + 1)
+
+
+def main(home: str, run_id: str) -> int:
+    store = RunStore(home)
+    run = store.get_run(run_id)
+    try:
+        compute_slow_projections(store, run_id, run["seed"])
+    except Exception as err:  # the run's results stand; the page falls back to PCA
+        store.update_summary(run_id, projection_error=f"{type(err).__name__}: {err}".splitlines()[0])
+        ArtifactStore(store.home / "artifacts").write_bytes(run_id, "projection_error.log",
+                                                            traceback.format_exc().encode())
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
