@@ -24,13 +24,19 @@ def _file(label: str, key: str):
     if upload is None:
         return None, None
     data = upload.getvalue()
-    try:
-        frame = preview(upload.name, data)
-        st.caption(f"{label} preview ({upload.name})")
-        st.dataframe(frame, hide_index=True, width="stretch")
-    except DataError as err:
-        st.error(str(err))
+    # one preview per uploaded file, not one per rerun (it reads only the file's head)
+    previews = st.session_state.setdefault("_upload_previews", {})
+    if upload.file_id not in previews:
+        try:
+            previews[upload.file_id] = preview(upload.name, data)
+        except DataError as err:
+            previews[upload.file_id] = str(err)
+    frame = previews[upload.file_id]
+    if isinstance(frame, str):
+        st.error(frame)
         return None, None
+    st.caption(f"{label} preview ({upload.name})")
+    st.dataframe(frame, hide_index=True, width="stretch")
     return (upload.name, data), _mapping(label, frame, key)
 
 

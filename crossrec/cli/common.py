@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from crossrec.errors import UsageError
@@ -32,9 +33,10 @@ def pair_ref(args) -> dict:
             raise UsageError("give either a catalog PAIR or --source/--target, not both")
         if not (args.source and args.target):
             raise UsageError("--source and --target must be given together")
-        ref = {"source": str(Path(args.source).resolve()), "target": str(Path(args.target).resolve())}
+        # absolute, not resolved: a symlink loop is the reader's one-line error, not a traceback
+        ref = {"source": os.path.abspath(args.source), "target": os.path.abspath(args.target)}
         if args.links:
-            ref["links"] = str(Path(args.links).resolve())
+            ref["links"] = os.path.abspath(args.links)
         return ref
     if args.links:
         raise UsageError("--links needs --source and --target")

@@ -32,9 +32,9 @@ def _request(args) -> RunRequest:
     request = validate_request(cards, pair_ref(args), args.method, parse_assignments(args.set),
                                args.seed, args.device, args.eval)
     pair = load_pair(request.pair)
-    pair.require_test_users()
     if next(c for c in cards if c["name"] == request.method)["needs_overlap"]:
         pair.require_overlap(f"method {request.method}")
+    pair.require_test_users()
     return request
 
 

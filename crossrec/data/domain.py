@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crossrec.errors import MissingPathError, MissingTrainFileError
+from crossrec.errors import DataError, MissingPathError, MissingTrainFileError
 from crossrec.data.readers import read_interactions
 
 # File stems (name before the first dot) that name a split inside a domain folder.
@@ -51,6 +51,9 @@ def read_domain(path, columns=None, name: str | None = None) -> RawDomain:
     """Read a domain from a file or a split folder; other files in the folder are ignored."""
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise DataError("a symbolic link that leads nowhere (a loop, or its target is gone)",
+                            file=str(path))
         raise MissingPathError("no such file or folder", file=str(path))
     stem = path.name.split(".")[0]
     # A generic file name ("ratings.dat") says less than its folder ("douban_book").

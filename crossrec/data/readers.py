@@ -8,9 +8,10 @@ to name the offending line.
 
 from __future__ import annotations
 
-import gzip
+import codecs
 import io
 import json
+import os
 import re
 import zlib
 from pathlib import Path
@@ -23,6 +24,9 @@ from crossrec.errors import (BinaryFileError, ColumnError, CorruptGzipError, Dat
                                   NonNumericError)
 
 COLUMNS = ("user", "item", "rating", "timestamp")
+# What pandas' infer_dtype reports for a column of plain ids (anything else may hide lists/dicts).
+SCALAR_KINDS = {"string", "integer", "floating", "mixed-integer", "mixed-integer-float", "empty",
+                "boolean", "decimal"}
 # Header names we recognise for each canonical column (lower-case, no separators).
 SYNONYMS = {
     "user": {"user", "userid", "uid", "reviewerid", "customerid", "sourceuser", "u"},
@@ -39,32 +43,105 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def read_bytes(path: Path) -> bytes:
-    """Raw (decompressed) bytes of a file; gzip is detected by its magic number."""
-    path = Path(path)
-    if not path.exists():
-        raise MissingPathError("no such file or folder", file=str(path))
-    data = path.read_bytes()
-    if data[:2] == _GZIP_MAGIC:
+CHUNK = 1 << 20
+RATIO_CHECK_AFTER = 16 << 20  # decompressed bytes before the ratio is judged
+
+
+def read_limits() -> dict:
+    """Caps on what one file may hold, far above real pairs (the largest shared Amazon file is
+    under 50 MB): decompressed bytes, gzip expansion ratio and rows. Environment overrides."""
+    return {"bytes": int(os.environ.get("CROSSREC_MAX_FILE_BYTES", 2 << 30)),
+            "ratio": float(os.environ.get("CROSSREC_MAX_GZIP_RATIO", 100)),
+            "rows": int(os.environ.get("CROSSREC_MAX_ROWS", 100_000_000))}
+
+
+def _gunzip(handle, file: str, limit: int, ratio: float, head: int | None) -> bytes:
+    """Stream-decompress every gzip member, stopping at `head` bytes or refusing past the caps,
+    so a bomb costs milliseconds and a few MB, not its expanded size."""
+    out, total, consumed, pending = [], 0, 0, b""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    while True:
+        if not pending:
+            pending = handle.read(CHUNK)
+            consumed += len(pending)
+            if not pending:
+                break
+        if inflate.eof:  # the next gzip member starts here
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as err:
-            raise CorruptGzipError(f"corrupt gzip data ({err})", file=str(path)) from None
-    return data
+            piece = inflate.decompress(pending, 4 * CHUNK)
+        except zlib.error as err:
+            raise CorruptGzipError(f"corrupt gzip data ({err})", file=file) from None
+        pending = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
+        out.append(piece)
+        total += len(piece)
+        if head is not None and total >= head:
+            return b"".join(out)[:head]
+        if total > limit:
+            raise DataError(f"decompresses to more than {limit:,} bytes (the limit; set "
+                            f"CROSSREC_MAX_FILE_BYTES to raise it)", file=file)
+        if total > RATIO_CHECK_AFTER and total > ratio * consumed:
+            raise DataError(f"decompresses to more than {ratio:g} times its size (a gzip bomb?); "
+                            f"set CROSSREC_MAX_GZIP_RATIO if it is real data", file=file)
+    if not inflate.eof:
+        raise CorruptGzipError("corrupt gzip data (the file ends mid-stream)", file=file)
+    return b"".join(out)
 
 
-def decode_text(data: bytes, file: str) -> str:
-    """UTF-8 text of `data`, or a BinaryFileError naming the first bad line."""
+def read_bytes(path: Path, head: int | None = None) -> bytes:
+    """Raw (decompressed) bytes of a file, or its first `head` bytes; gzip is detected by its
+    magic number. Files past `read_limits()` are refused with one line."""
+    path = Path(path)
+    file = str(path)
+    limits = read_limits()
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            if handle.read(2) == _GZIP_MAGIC:
+                handle.seek(0)
+                return _gunzip(handle, file, limits["bytes"], limits["ratio"], head)
+            if head is None and size > limits["bytes"]:
+                raise DataError(f"the file is {size:,} bytes, above the limit of {limits['bytes']:,} "
+                                f"(set CROSSREC_MAX_FILE_BYTES to raise it)", file=file)
+            handle.seek(0)
+            return handle.read(head if head is not None else -1)
+    except FileNotFoundError:
+        raise MissingPathError("no such file or folder", file=file) from None
+    except IsADirectoryError:
+        raise DataError("is a folder, expected a file", file=file) from None
+    except OSError as err:  # a symlink loop, a name too long, no permission
+        raise DataError(f"cannot read the file ({err.strerror or err})", file=file) from None
+
+
+def check_rows(data: bytes, file: str) -> None:
+    limit = read_limits()["rows"]
+    if data.count(b"\n") > limit:
+        raise DataError(f"more than {limit:,} rows (the limit; set CROSSREC_MAX_ROWS to raise it)",
+                        file=file)
+
+
+def check_text(data: bytes, file: str) -> None:
+    """Raise a BinaryFileError naming the first bad line unless `data` is UTF-8 text. Checks
+    in chunks, so no second copy of a large file is made."""
     nul = data.find(b"\x00", 0, 1 << 20)
     if nul >= 0:
         raise BinaryFileError("binary content (NUL byte), expected a text table",
                               file=file, line=data[:nul].count(b"\n") + 1)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise BinaryFileError(f"undecodable byte 0x{data[err.start]:02x}: not UTF-8 text",
-                              file=file, line=line) from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), 16 * CHUNK):
+        try:
+            decoder.decode(view[start:start + 16 * CHUNK], final=start + 16 * CHUNK >= len(data))
+        except UnicodeDecodeError as err:
+            bad = start + err.start
+            raise BinaryFileError(f"undecodable byte 0x{data[bad]:02x}: not UTF-8 text",
+                                  file=file, line=data[:bad].count(b"\n") + 1) from None
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """UTF-8 text of `data`, or a BinaryFileError naming the first bad line."""
+    check_text(data, file)
+    return data.decode("utf-8-sig")
 
 
 def _sniff_separator(first_line: str) -> str:
@@ -108,26 +185,29 @@ def read_text_table(path: Path, data: bytes | None = None, choose=None
     """
     file = str(path)
     data = read_bytes(path) if data is None else data
-    text = decode_text(data, file)
-    lines = [ln for ln in text[:65536].splitlines()[:3] if ln.strip()]
+    check_text(data, file)
+    check_rows(data, file)
+    lines = [ln for ln in data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:3] if ln.strip()]
     if not lines:
         raise EmptyFileError("the file is empty", file=file)
     sep = _sniff_separator(lines[0])
     if sep == "::":  # pandas' C parser takes one-character separators only
-        text, sep = text.replace("::", "\t"), "\t"
+        data, sep = data.replace(b"::", b"\t"), "\t"
         lines = [ln.replace("::", "\t") for ln in lines]
     header = _has_header(lines, sep)
     options = dict(sep=sep, header=0 if header else None, keep_default_na=False, na_values=[""],
-                   skipinitialspace=True, engine="c", quotechar='"')
+                   skipinitialspace=True, engine="c", quotechar='"', encoding="utf-8-sig")
 
     def parse(**extra) -> pd.DataFrame:
-        try:
-            return pd.read_csv(io.StringIO(text), **options, **extra)
+        try:  # from the bytes: no text copy of a large file
+            return pd.read_csv(io.BytesIO(data), **options, **extra)
         except pd.errors.ParserError as err:
-            match = re.search(r"line (\d+), saw (\d+)", str(err))
-            line = int(match.group(1)) if match else None
-            raise ColumnError(f"inconsistent number of columns ({err})".split(". C error")[0],
-                              file=file, line=line) from None
+            match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+            if match:
+                expected, line, saw = map(int, match.groups())
+                raise ColumnError(f"{saw} fields where the rows above have {expected}",
+                                  file=file, line=line) from None
+            raise ColumnError(f"unreadable table ({' '.join(str(err).split())})", file=file) from None
         except pd.errors.EmptyDataError:
             raise EmptyFileError("the file is empty", file=file) from None
 
@@ -148,20 +228,25 @@ def read_text_table(path: Path, data: bytes | None = None, choose=None
 
 def _read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
     file = str(path)
+    check_rows(data, file)
     text = decode_text(data, file)
     if not text.strip():
         raise EmptyFileError("the file is empty", file=file)
     try:
         return pd.read_json(io.StringIO(text), lines=True, dtype=False)
-    except ValueError:
-        for number, line in enumerate(text.splitlines(), start=1):  # error path only
+    except ValueError:  # a bad line, or a value pandas cannot hold (ids above 2^64): go line by line
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError as err:
                     raise DataError(f"invalid JSON ({err.msg})", file=file, line=number,
                                     column=err.colno) from None
-        raise DataError("invalid JSON lines", file=file) from None
+                if not isinstance(record, dict):
+                    raise DataError("each line must be a JSON object", file=file, line=number)
+                records.append(record)
+        return pd.DataFrame.from_records(records)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -241,16 +326,28 @@ def _clean(frame: pd.DataFrame, positions: dict[str, int], names, file: str,
     for canon in ("user", "item"):
         col = frame[positions[canon]]
         values = col.to_numpy(dtype=object)
+        kind = pd.api.types.infer_dtype(values, skipna=True) if col.dtype == object else None
+        if kind is not None and kind not in SCALAR_KINDS:
+            nested = np.fromiter((isinstance(v, (list, dict, tuple, np.ndarray)) for v in values), bool,
+                                 len(values))  # the error path: find the row
+            if nested.any():
+                kind = type(values[_first_bad(nested)]).__name__
+                raise DataError(f"{canon} id is a {kind}, expected a plain value",
+                                line=_first_bad(nested) + first_line, **where(canon))
         missing = pd.isna(values)
         if missing.any():
             raise MissingValueError(f"missing {canon} id", line=_first_bad(missing) + first_line,
                                     **where(canon))
-        out[canon] = values if col.dtype == object else col.astype(str).to_numpy(dtype=object)
+        out[canon] = values if kind == "string" else col.astype(str).to_numpy(dtype=object)
     for canon in ("rating", "timestamp"):
         if canon not in positions:
             continue
         col = frame[positions[canon]]
-        values = col if pd.api.types.is_numeric_dtype(col) else pd.to_numeric(col, errors="coerce")
+        try:
+            values = col if pd.api.types.is_numeric_dtype(col) else pd.to_numeric(col, errors="coerce")
+        except (TypeError, ValueError):  # lists or dicts in the column
+            values = pd.to_numeric(col.map(lambda v: v if isinstance(v, (int, float, str)) else None),
+                                   errors="coerce")
         bad = values.isna().to_numpy()
         if bad.any():
             row = _first_bad(bad)

@@ -16,14 +16,19 @@ import pandas as pd
 
 from crossrec.data.catalog import MANIFEST, SCENARIOS, data_dir, load_from_files
 from crossrec.errors import DataError
-from crossrec.data.readers import read_interactions
+from crossrec.data.readers import read_bytes, read_interactions
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def _safe_filename(name: str, fallback: str) -> str:
-    base = Path(name or fallback).name
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", base) or fallback
+    """A short, harmless file name for an uploaded file (its suffixes kept: they name the format)."""
+    base = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name or fallback).name).strip(".")
+    if not base:
+        return fallback
+    stem, dot, suffixes = base.partition(".")
+    suffixes = (dot + suffixes)[-20:]
+    return stem[:80] + suffixes
 
 
 def _as_uploaded(err: DataError, names: dict[str, str]) -> DataError:
@@ -33,11 +38,22 @@ def _as_uploaded(err: DataError, names: dict[str, str]) -> DataError:
                      column_name=err.column_name)
 
 
+PREVIEW_BYTES = 256 << 10  # the preview reads (and decompresses) this much of a file, no more
+
+
 def preview(filename: str, data: bytes, columns=None, rows: int = 8) -> pd.DataFrame:
-    """The first rows of an uploaded file as the reader understands it (raises DataError)."""
+    """The first rows of an uploaded file as the reader understands it (raises DataError).
+    Only its head is read: a text file's first complete lines, a gzip file's first
+    PREVIEW_BYTES decompressed; Parquet files are read whole (they carry their own sizes)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / _safe_filename(filename, "upload.txt")
         path.write_bytes(data)
+        if not data.startswith(b"PAR1") and path.suffix.lower() not in (".parquet", ".pq"):
+            head = read_bytes(path, head=PREVIEW_BYTES)
+            if len(head) == PREVIEW_BYTES and b"\n" in head:
+                head = head[:head.rindex(b"\n") + 1]  # whole lines only
+            path = path.with_name(path.name.removesuffix(".gz") + ".head")
+            path.write_bytes(head)
         try:
             frame = read_interactions(path, columns)
         except DataError as err:
@@ -50,7 +66,7 @@ def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
               links: tuple[str, bytes] | None = None, source_columns=None, target_columns=None,
               description: str = "") -> dict:
     """Validate and store an uploaded pair under the data folder; returns its manifest."""
-    if not SAFE_NAME.match(name or ""):
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
         raise DataError(f"pair name {name!r} must be 1-64 letters, digits, '-', '_' or '.'")
     root = data_dir()
     final = root / name
@@ -79,7 +95,10 @@ def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
         except DataError as err:
             raise _as_uploaded(err, uploaded) from None
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        staging.rename(final)
+        try:
+            staging.rename(final)  # atomic: of two saves of one name, one wins
+        except OSError:
+            raise DataError(f"a pair named {name!r} already exists; choose another name") from None
         return {**manifest, "folder": str(final)}
     finally:
         if staging.exists():

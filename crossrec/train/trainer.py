@@ -153,9 +153,9 @@ class Trainer:
         generator = seed_everything(self.seed, self.device)
         started = time.perf_counter()
         self.data = PairTensors(self.pair, self.device)
-        self.pair.require_test_users()
         if method.needs_overlap:
             self.pair.require_overlap(f"method {method.name}")
+        self.pair.require_test_users()
         method.setup(self.data, generator)
         plan = method.plan()
         total = max(1, sum(phase.epochs for phase in plan))
