@@ -7,6 +7,7 @@ Heavy modules (torch) are imported inside the commands that train, so `datasets`
 
 from __future__ import annotations
 
+import os
 import sys
 
 from crossrec.cli import data_commands, run_commands
@@ -33,3 +34,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from crossrec.data.domain import read_domain
 from crossrec.errors import DataError, SettingError, UnknownPairError
 from crossrec.data.pair import DomainPair, build_pair
+from crossrec.data.numbers import strict_float, strict_int
 from crossrec.data.readers import read_links
 from crossrec.data.synthetic import SyntheticSettings, generate
 
@@ -45,10 +46,8 @@ def _parse_knobs(text: str) -> dict:
         key = key.strip()
         if not sep or key not in types:
             raise SettingError(f"unknown synthetic knob {key!r}; knobs: {', '.join(types)}")
-        try:
-            knobs[key] = int(value) if types[key] in (int, "int") else float(value)
-        except ValueError:
-            raise SettingError(f"synthetic knob {key}={value!r} is not a number") from None
+        number = strict_int if types[key] in (int, "int") else strict_float
+        knobs[key] = number(value, f"synthetic knob {key}")
     return knobs
 
 

@@ -32,7 +32,7 @@ class SyntheticSettings:
 
     RANGES = {"users": (50, 1_000_000), "overlap": (0.0, 1.0), "source_items": (20, 200_000),
               "target_items": (20, 200_000), "density": (0.001, 0.5), "shift": (0.0, 1.0),
-              "popularity": (0.0, 3.0), "factors": (2, 128), "seed": (0, 2**31 - 1)}
+              "popularity": (0.0, 3.0), "factors": (2, 128), "seed": (0, 2**32 - 1)}
 
     def __post_init__(self):
         for f in fields(self):

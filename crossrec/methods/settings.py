@@ -4,10 +4,10 @@ saved run config. No torch here, so the UI can validate forms cheaply."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossrec.data.numbers import strict_float, strict_int
 from crossrec.errors import SettingError
 
 
@@ -38,18 +38,6 @@ def settings_schema(cls) -> list[dict]:
     return rows
 
 
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_FLOAT_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-
-
-def _strict_text(value: Any, pattern: re.Pattern, name: str, what: str) -> str:
-    """Numbers typed by people: ASCII digits only (Python's int() also takes '1_0' and '١٢')."""
-    text = str(value).strip()
-    if not pattern.fullmatch(text):
-        raise SettingError(f"setting {name}={value!r} is not {what} (ASCII digits, e.g. 64 or 0.01)")
-    return text
-
-
 def _coerce(value: Any, kind: str, name: str):
     if kind == "bool":
         if isinstance(value, bool):
@@ -61,15 +49,9 @@ def _coerce(value: Any, kind: str, name: str):
             return False
         raise SettingError(f"setting {name}={value!r} is not a boolean (true/false)")
     if kind == "int":
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise SettingError(f"setting {name}={value!r} is not an integer")
-        if isinstance(value, (int, float)):
-            return int(value)
-        return int(_strict_text(value, _INT_TEXT, name, "an integer"))
+        return strict_int(value, f"setting {name}")
     if kind == "float":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        return float(_strict_text(value, _FLOAT_TEXT, name, "a number"))
+        return strict_float(value, f"setting {name}")
     return str(value)
 
 

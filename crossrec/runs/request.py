@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from crossrec.data.numbers import strict_int
 from crossrec.errors import SettingError
 from crossrec.eval.modes import parse_mode
 from crossrec.methods.settings import check_values
@@ -15,11 +16,8 @@ SEED_MAX = 2**32 - 1  # numpy's and torch's seeds both take 0..2^32-1
 
 def check_seed(seed, what: str = "seed") -> int:
     """A seed in 0..2^32-1, from an int or a string of ASCII digits."""
-    text = str(seed).strip()
-    if isinstance(seed, bool) or not (text.isascii() and text.isdigit()):
-        raise SettingError(f"{what} {seed!r} is not a whole number in 0..{SEED_MAX}")
-    value = int(text)
-    if value > SEED_MAX:
+    value = strict_int(seed, what)
+    if not 0 <= value <= SEED_MAX:
         raise SettingError(f"{what} {value} is out of range 0..{SEED_MAX}")
     return value
 
