@@ -1,11 +1,13 @@
-"""Compare: cold/warm HR@K, NDCG@K, Recall@K, MRR (mean ± std over seeds), charts, CSV, HTML report."""
+"""Compare: experiments (runs of one setting), mean ± std and 95% CI over seeds, paired tests
+against each user group's baseline, charts, CSV and the HTML report."""
 
 import streamlit as st
 
-from crossrec.analysis.compare import format_table, summary_table
+from crossrec.analysis.compare import comparison_table, compare
+from crossrec.methods.catalog import setting_defaults
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.report import build_report
-from pages.state import metric_rows, store
+from pages.state import artifacts, method_cards, metric_rows, store
 from pages.widgets import empty_state, page_setup
 
 page_setup()
@@ -16,31 +18,38 @@ if not runs:
                 "pages/train.py", "Go to Train")
     st.stop()
 
-a, b, c = st.columns([2, 2, 1])
-pairs = sorted({r["pair_name"] for r in runs})
+a, b, c, d = st.columns([2, 2, 1, 1])
+pairs = sorted({r["pair_name"].split(" (split")[0] for r in runs})
 pick_pairs = a.multiselect("Pairs", pairs, default=pairs[:1])
-methods = sorted({r["method"] for r in runs if r["pair_name"] in pick_pairs})
+in_pairs = [r for r in runs if r["pair_name"].split(" (split")[0] in pick_pairs]
+methods = sorted({r["method"] for r in in_pairs})
 pick_methods = b.multiselect("Methods", methods, default=methods)
 k = c.selectbox("K", [5, 10, 20], index=1)
-selected = [r for r in runs if r["pair_name"] in pick_pairs and r["method"] in pick_methods]
+baseline = d.selectbox("Baseline", ["auto"] + methods,
+                       help="auto: popularity for cold users; for warm users the better of popularity "
+                            "and target_only on validation data")
+selected = [r for r in in_pairs if r["method"] in pick_methods]
 if not selected:
     st.info("Pick at least one pair and one method.")
     st.stop()
 
-table = summary_table(selected, k)
+result = compare(selected, setting_defaults(method_cards() or []), artifacts().per_user, k,
+                 None if baseline == "auto" else baseline)
 if any(r["eval"] != "full" for r in selected):
     st.warning("Some runs used sampled evaluation: sampled metrics can reorder methods compared with "
                "full ranking (Krichene & Rendle, KDD 2020). Compare like with like.")
-st.dataframe(format_table(table, k), hide_index=True, width="stretch")
-st.caption("Per-user metrics averaged over test users; cold users have no target training "
-           "interactions. 'vs baseline' is the relative change of mean NDCG@K against target_only "
-           "(or popularity) on the same pair.")
+table = comparison_table(result, k)
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption("Each row is one experiment: runs with the same pair, method, settings and evaluation; only "
+           "seeds vary (training and split seeds are listed). Cells: mean ± sample std [95% CI] over "
+           "the runs; n=1 has no spread. The change is against each user group's baseline; the p-value "
+           "is a paired Wilcoxon test over the same test users, Holm-corrected across the rows.")
 left, right = st.columns(2)
-left.plotly_chart(metric_bars(table, f"ndcg@{k}"), width="stretch")
-right.plotly_chart(metric_bars(table, f"hr@{k}"), width="stretch")
+left.plotly_chart(metric_bars(result, f"ndcg@{k}"), width="stretch")
+right.plotly_chart(metric_bars(result, f"hr@{k}"), width="stretch")
 
 d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")
 if d2.button("Build HTML report"):
-    html = build_report(selected, {r["id"]: metric_rows(r["id"]) for r in selected}, k)
+    html = build_report(selected, {r["id"]: metric_rows(r["id"]) for r in selected}, result, k)
     d2.download_button("Download report.html", html.encode(), "crossrec-report.html", "text/html")

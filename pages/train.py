@@ -40,19 +40,32 @@ with right.container(border=True):
 with st.form("launch"):
     values = settings_form(card["settings"], name)
     found = devices()
-    a, b, c, d = st.columns(4)
+    a, b, c, d, e = st.columns(5)
     device = a.selectbox("Device", ["auto"] + [x["name"] for x in found],
                          format_func=lambda n: n if n == "auto" else f"{n} · {next(x['label'] for x in found if x['name'] == n)}")
-    n_seeds = b.number_input("Seeds", 1, 10, 1, help="several seeds give mean ± std on Compare")
+    n_seeds = b.number_input("Seeds", 1, 10, 1, help="several seeds give mean ± std and a 95% CI on Compare")
     first_seed = c.number_input("First seed", 0, SEED_MAX - 9, 0)
-    eval_mode = d.selectbox("Evaluation", EVAL_MODES, help="full ranking is the honest default; "
+    vary = d.radio("The seeds vary", ["training", "data split"], horizontal=True,
+                   help="training: same split, other initialisations and batches; data split: other "
+                        "cold users and held-out rows (pairs without a given test split), training seed 0")
+    eval_mode = e.selectbox("Evaluation", EVAL_MODES, help="full ranking is the honest default; "
                             "sampled metrics can reorder methods (Krichene & Rendle, KDD 2020)")
     launch = st.form_submit_button("Launch", type="primary")
 
+
+def seeded(k: int) -> tuple[dict, int]:
+    """The pair reference and training seed of the k-th launched run."""
+    if vary == "training":
+        return ref, int(first_seed) + k
+    return {**ref, "split_seed": int(first_seed) + k}, 0
+
+
 if launch:
     try:
-        requests = [validate_request(list(cards.values()), ref, name, values, int(first_seed) + k, device,
-                                     eval_mode) for k in range(int(n_seeds))]
+        requests = []
+        for k in range(int(n_seeds)):
+            pair, seed = seeded(k)
+            requests.append(validate_request(list(cards.values()), pair, name, values, seed, device, eval_mode))
     except SettingError as err:
         st.error(str(err))
         st.stop()

@@ -8,7 +8,7 @@ import torch
 
 from crossrec.data.pair import DomainPair, Interactions
 from crossrec.eval.metrics import hit_rate, ndcg, per_user_metrics, recall, reciprocal_rank
-from crossrec.eval.protocol import evaluate, parse_mode
+from crossrec.eval.protocol import evaluate, evaluate_per_user, parse_mode
 from crossrec.tensors.pair_tensors import PairTensors
 
 
@@ -70,3 +70,56 @@ def test_sampled_mode_is_fixed_and_parsed():
     assert parse_mode("full") == ("full", 0) and parse_mode("sampled:999") == ("sampled", 999)
     with pytest.raises(ValueError):
         parse_mode("sampled:7")
+
+
+def test_one_tie_policy_for_every_metric():
+    data = PairTensors(_tiny_pair(), "cpu")
+    constant = lambda users: torch.ones(users.numel(), 6)  # noqa: E731
+    got = evaluate(constant, data, "test")
+    # Every candidate tied: each held-out item ranks behind every other candidate (pessimistic).
+    # cold user 1: 6 candidates, held-out 3 and 5 -> ranks 4 and 5 (tied held-out items: lower id first)
+    cold = got["cold"]
+    assert cold["mrr"] == pytest.approx(1 / 5)
+    assert cold["hr@5"] == 1.0 and cold["recall@5"] == 0.5
+    assert cold["ndcg@5"] == pytest.approx((1 / math.log2(6)) / (1 + 1 / math.log2(3)))
+    # warm user 0: items 0,1 trained and 3 validated are masked -> candidates 2,4,5; test item 2 last
+    # warm user 2: item 4 masked -> candidates 0,1,2,3,5; test item 0 last (rank 4)
+    warm = got["warm"]
+    assert warm["mrr"] == pytest.approx((1 / 3 + 1 / 5) / 2)
+    # partly tied: item 3 ties with the best other item -> it ranks behind it, not before
+    partly = lambda users: torch.tensor([5.0, 1, 1, 5, 1, 1]).repeat(users.numel(), 1)  # noqa: E731
+    assert evaluate(partly, data, "test")["cold"]["mrr"] == pytest.approx(1 / 2)
+    strict = lambda users: torch.tensor([5.0, 1, 1, 6, 1, 1]).repeat(users.numel(), 1)  # noqa: E731
+    assert evaluate(strict, data, "test")["cold"]["mrr"] == 1.0
+
+
+def test_validation_items_are_not_candidates_at_test_time():
+    data = PairTensors(_tiny_pair(), "cpu")
+    # user 0's validation item 3 scores highest; it must not push the test item 2 down
+    score = lambda users: torch.tensor([0.0, 0, 5, 9, 0, 0]).repeat(users.numel(), 1)  # noqa: E731
+    per_user = evaluate_per_user(score, data, "test", ("warm",))["warm"]
+    assert per_user["mrr"][per_user["user"] == 0].item() == 1.0
+
+
+def test_our_metrics_equal_ranx_on_random_scores():
+    from ranx import Qrels, Run, evaluate as ranx_evaluate
+    from crossrec.data import load_pair
+    data = PairTensors(load_pair("synthetic-tiny"), "cpu")
+    scores = torch.rand(data.n_users, data.n_target_items, generator=torch.Generator().manual_seed(7))
+    ours = evaluate_per_user(lambda users: scores[users].clone(), data, "test")
+    masked = [data.target, data.valid]
+    for group, columns in ours.items():
+        qrels, run = {}, {}
+        for user in columns["user"].tolist():
+            held = data.test.indices[data.test.indptr[user]:data.test.indptr[user + 1]].tolist()
+            hidden = {i for t in masked for i in t.indices[t.indptr[user]:t.indptr[user + 1]].tolist()}
+            qrels[str(user)] = {str(i): 1 for i in held}
+            run[str(user)] = {str(i): float(scores[user, i]) for i in range(data.n_target_items) if i not in hidden}
+        qrels, run = Qrels(qrels), Run(run)
+        theirs = ranx_evaluate(qrels, run, ["hit_rate@10", "ndcg@10", "recall@10", "mrr"],
+                               return_mean=False)
+        order = [columns["user"].tolist().index(int(q)) for q in qrels.keys()]  # ranx's query order
+        for ours_name, their_name in (("hr@10", "hit_rate@10"), ("ndcg@10", "ndcg@10"),
+                                      ("recall@10", "recall@10"), ("mrr", "mrr")):
+            np.testing.assert_allclose(columns[ours_name].numpy()[order], theirs[their_name], atol=1e-6,
+                                       err_msg=f"{group} {ours_name}")

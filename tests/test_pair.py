@@ -120,3 +120,20 @@ def test_load_from_files_with_links(tmp_path):
     write(tmp_path / "l.tsv", "1\tx\n")
     pair = load_from_files(tmp_path / "s.tsv", tmp_path / "t.tsv", tmp_path / "l.tsv")
     assert pair.stats()["overlap_users"] == 1
+
+
+def test_cold_users_need_source_history_and_given_splits_drop_repeated_rows(tmp_path):
+    from crossrec.data import load_from_files
+    source = tmp_path / "s.csv"
+    source.write_text("user,item\na,1\nb,2\n")
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / "train.csv").write_text("user,item\na,9\nc,8\nc,7\n")
+    (target / "valid.csv").write_text("user,item\nc,6\n")
+    # b: cold (source history); z: no history anywhere (excluded); c repeats its training item 8
+    (target / "test.csv").write_text("user,item\nb,9\nz,8\nc,8\nc,5\n")
+    pair = load_from_files(source, target)
+    stats = pair.stats()
+    assert stats["cold_test_users"] == 1 and stats["excluded_test_users"] == 1
+    assert stats["warm_test_users"] == 1 and stats["target"]["test"] == 3
+    assert any("1 test rows that repeat a training (user, item) were dropped" in n for n in pair.notes)

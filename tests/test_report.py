@@ -1,39 +1,117 @@
-"""Compare table and the one-file HTML report, from real run records."""
+"""Comparisons a presenter can stand behind (experiment identity, sample statistics, paired
+tests) and the one-file HTML report, from real runs of the CLI."""
 
 import json
 import re
 
+import numpy as np
 import pandas as pd
+import pytest
+from scipy import stats
 
 from conftest import run_cli
-from crossrec.analysis.compare import format_table, summary_table
+from crossrec.analysis.compare import comparison_table, compare
+from crossrec.methods.catalog import all_cards, setting_defaults
+from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import RunStore
 from crossrec.viz.report import build_report
 
 
-def test_table_and_offline_report(home):
-    for method in ("popularity", "target_only", "cmf"):
-        for seed in (0, 1):
-            proc = run_cli("train", "synthetic-tiny", "--method", method, "--seed", seed,
-                           "--set", "epochs=3", "--json")
-            assert proc.returncode == 0, proc.stderr
-    store = RunStore()
-    runs = store.list_runs(statuses=("done",))
-    table = summary_table(runs, k=10)
-    assert set(table["method"]) == {"popularity", "target_only", "cmf"}
-    assert (table["runs"] == 2).all()
-    cmf = table[table["method"] == "cmf"].iloc[0]
-    values = [r["metrics"]["cold"]["ndcg@10"] for r in runs if r["method"] == "cmf"]
-    assert abs(cmf["cold ndcg@10"] - sum(values) / 2) < 1e-12
-    assert abs(cmf["cold ndcg@10 std"] - pd.Series(values).std()) < 1e-12
-    base = table[table["method"] == "target_only"].iloc[0]["cold ndcg@10"]
-    assert abs(cmf["cold Δndcg@10"] - (cmf["cold ndcg@10"] / base - 1)) < 1e-12
-    assert "±" in format_table(table)["cold ndcg@10"].iloc[0]
+def train(method, *args) -> str:
+    proc = run_cli("train", "synthetic-tiny", "--method", method, *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
 
+
+def compare_cli(*run_ids, baseline=None) -> dict:
+    args = ["compare", *run_ids, "--json"] + (["--baseline", baseline] if baseline else [])
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """popularity, target_only, cmf dim 8 over three seeds and cmf dim 16 once, in one home."""
+    import os
+    home = tmp_path_factory.mktemp("compare") / "home"
+    old = os.environ.get("CROSSREC_HOME")
+    os.environ["CROSSREC_HOME"] = str(home)
+    try:
+        ids = {"popularity": [train("popularity")], "target_only": [train("target_only", "--set", "epochs=3")],
+               "cmf8": [train("cmf", "--set", "dim=8", "--set", "epochs=4", "--seed", s) for s in ("0", "1", "2")],
+               "cmf16": [train("cmf", "--set", "dim=16", "--set", "epochs=4")]}
+    finally:
+        if old is None:
+            os.environ.pop("CROSSREC_HOME")
+        else:
+            os.environ["CROSSREC_HOME"] = old
+    return home, ids
+
+
+def test_groups_are_experiments_with_sample_statistics(finished, monkeypatch):
+    home, ids = finished
+    monkeypatch.setenv("CROSSREC_HOME", str(home))
+    two = compare_cli(ids["cmf8"][0], ids["cmf16"][0])
+    assert [g["n"] for g in two["groups"]] == [1, 1]  # dim 8 and dim 16 are never pooled
+    for g in two["groups"]:
+        cell = g["cold"]["ndcg@10"]
+        assert cell["std"] is None and cell["ci95"] is None
+        assert set(g["differing_settings"]) == {"dim"}
+    three = compare_cli(*ids["cmf8"])
+    (group,) = three["groups"]
+    assert group["n"] == 3 and group["seeds"] == [0, 1, 2]
+    values = [RunStore(home).get_run(i)["metrics"]["cold"]["ndcg@10"] for i in ids["cmf8"]]
+    cell = group["cold"]["ndcg@10"]
+    assert cell["std"] == pytest.approx(np.std(values, ddof=1))
+    low, high = stats.t.interval(0.95, 2, loc=np.mean(values), scale=np.std(values, ddof=1) / np.sqrt(3))
+    assert cell["ci95"] == pytest.approx([low, high])
+
+
+def test_baselines_per_user_group_and_paired_tests(finished, monkeypatch):
+    home, ids = finished
+    monkeypatch.setenv("CROSSREC_HOME", str(home))
+    every = [i for group in ids.values() for i in group]
+    result = compare_cli(*every)
+    assert result["baseline"]["cold"] == ["popularity"]  # never target_only for cold users
+    by_method = {(g["method"], g["n"]): g for g in result["groups"]}
+    cmf = by_method[("cmf", 3)]
+    assert cmf["cold"]["ndcg@10"]["baseline"] == "popularity"
+    store = RunStore(home)
+    pop = store.get_run(ids["popularity"][0])["metrics"]["cold"]["ndcg@10"]
+    assert cmf["cold"]["ndcg@10"]["change"] == pytest.approx(cmf["cold"]["ndcg@10"]["mean"] / pop - 1)
+    p = cmf["cold"]["ndcg@10"]["p_value"]
+    assert 0 < p <= 1 and cmf["cold"]["ndcg@10"]["p_raw"] <= p  # Holm never lowers a p-value
+    baseline_group = by_method[("popularity", 1)]
+    assert baseline_group["cold"]["ndcg@10"]["change"] is None
+    assert baseline_group["cold"]["ndcg@10"]["p_value"] is None
+    # the warm baseline is picked on validation data
+    warm = result["baseline"]["warm"][0]
+    valid = {m: store.get_run(ids[m][0])["summary"]["valid_groups"]["warm"]["ndcg@10"]
+             for m in ("popularity", "target_only")}
+    assert warm == max(valid, key=valid.get)
+    # the paired test is the Wilcoxon test of the per-user differences, split by split
+    artifacts = ArtifactStore(home / "artifacts")
+    ours = pd.concat([artifacts.per_user(i) for i in ids["cmf8"]])
+    ours = ours[ours["group"] == "cold"].groupby("user")["ndcg@10"].mean()
+    theirs = artifacts.per_user(ids["popularity"][0]).query("group == 'cold'").set_index("user")["ndcg@10"]
+    raw = stats.wilcoxon((ours - theirs.loc[ours.index]).to_numpy(), zero_method="zsplit").pvalue
+    assert cmf["cold"]["ndcg@10"]["p_raw"] == pytest.approx(raw)
+
+
+def test_table_and_offline_report(finished, monkeypatch):
+    home, ids = finished
+    monkeypatch.setenv("CROSSREC_HOME", str(home))
+    store = RunStore(home)
+    runs = store.list_runs(statuses=("done",))
+    result = compare(runs, setting_defaults(all_cards()), ArtifactStore(home / "artifacts").per_user)
+    table = comparison_table(result)
+    assert "±" in table[table["n"] == 3]["cold ndcg@10"].iloc[0]
+    assert "(n=1)" in table[table["method"] == "popularity"]["cold ndcg@10"].iloc[0]
     curves = {r["id"]: pd.DataFrame(store.metrics(r["id"])) for r in runs}
-    html = build_report(runs, curves, k=10)
+    html = build_report(runs, curves, result, k=10)
     assert html.count("<script") >= 3
     assert not re.search(r"<script[^>]+src=", html)  # plotly.js embedded: opens offline
     assert html.count("Plotly.newPlot") >= 3
-    assert "synthetic-tiny" in html and "cmf" in html and "±" in html
-    json.dumps(table.to_dict())  # CSV/JSON export of the table works
+    assert "synthetic-tiny" in html and "cmf" in html and "±" in html and "Wilcoxon" in html
+    json.dumps(result)  # the comparison is plain JSON

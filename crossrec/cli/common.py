@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from crossrec.errors import UsageError
+from crossrec.runs.request import check_seed
 
 
 class Parser(argparse.ArgumentParser):
@@ -24,10 +25,19 @@ def add_pair_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="source domain file or split folder")
     p.add_argument("--target", help="target domain file or split folder")
     p.add_argument("--links", help="file of (source_user, target_user) rows")
+    p.add_argument("--split-seed", help="seed of the protocol split (pairs without a given test), 0..2^32-1")
 
 
 def pair_ref(args) -> dict:
-    """The pair reference named on the command line (catalog name, or --source/--target files)."""
+    """The pair reference named on the command line (catalog name, or --source/--target files),
+    with its split seed when one is given."""
+    ref = _files_or_name(args)
+    if getattr(args, "split_seed", None) is not None:
+        ref["split_seed"] = check_seed(args.split_seed, "split seed")
+    return ref
+
+
+def _files_or_name(args) -> dict:
     if args.source or args.target:
         if args.pair:
             raise UsageError("give either a catalog PAIR or --source/--target, not both")

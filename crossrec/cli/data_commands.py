@@ -21,7 +21,9 @@ def format_stats(stats: dict) -> str:
         f"target          {t['users']:,} users, {t['items']:,} items, {t['interactions']:,} interactions"
         f" (train {t['train']:,} / valid {t['valid']:,} / test {t['test']:,})",
         f"overlap users   {stats['overlap_users']:,}",
-        f"test users      {stats['cold_test_users']:,} cold, {stats['warm_test_users']:,} warm",
+        f"test users      {stats['cold_test_users']:,} cold, {stats['warm_test_users']:,} warm"
+        + (f", {stats['excluded_test_users']:,} excluded (no history in either domain)"
+           if stats.get("excluded_test_users") else ""),
     ])
 
 

@@ -125,6 +125,27 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from crossrec.analysis.compare import comparison_table, compare
+    from crossrec.methods.catalog import setting_defaults
+    from crossrec.runs.artifacts import ArtifactStore
+    store = RunStore()
+    runs = []
+    for run_id in args.run_ids:
+        run = store.get_run(run_id)
+        if run is None:
+            raise UsageError(f"no run {run_id!r} in {store.home}")
+        if run["status"] != "done":
+            raise UsageError(f"run {run_id} is {run['status']}; only finished runs are compared")
+        runs.append(run)
+    if args.baseline and args.baseline not in {r["method"] for r in runs}:
+        raise UsageError(f"--baseline {args.baseline}: no run of that method among those given")
+    result = compare(runs, setting_defaults(all_cards()), ArtifactStore(store.home / "artifacts").per_user,
+                     k=args.k, baseline=args.baseline)
+    emit(args, result, comparison_table(result, args.k).to_string(index=False))
+    return 0
+
+
 def cmd_recover(args) -> int:
     from crossrec.runs.recovery import recover_runs
     result = recover_runs()
@@ -186,6 +207,14 @@ def add_commands(sub) -> None:
     p = sub.add_parser("runs", help="list runs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("compare", help="groups, mean/std/CI and paired tests of finished runs")
+    p.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    p.add_argument("--baseline", help="method to compare against (default: popularity for cold "
+                                      "users, the better of popularity and target_only on validation for warm)")
+    p.add_argument("--k", type=int, default=10, choices=(5, 10, 20))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("recover", help="rebuild run records from the run folders")
     p.add_argument("--json", action="store_true")

@@ -116,14 +116,16 @@ def load_pair(ref: dict | str) -> DomainPair:
     """Build the DomainPair a reference names (see module docstring)."""
     if isinstance(ref, str):
         ref = {"catalog": ref}
+    split_seed = ref.get("split_seed")  # the seed of the protocol split (pairs without a given test)
     if "catalog" not in ref:
-        return load_from_files(ref["source"], ref["target"], ref.get("links"),
-                               name=ref.get("name"), seed=int(ref.get("seed", 0)))
+        return load_from_files(ref["source"], ref["target"], ref.get("links"), name=ref.get("name"),
+                               seed=int(split_seed if split_seed is not None else ref.get("seed", 0)))
     name = ref["catalog"]
     if name.split(":")[0] in SCENARIOS:
         settings = synthetic_settings(name)
         source, target = generate(settings)
-        return build_pair(source, target, name=name, seed=settings.seed)
+        return build_pair(source, target, name=name,
+                          seed=settings.seed if split_seed is None else int(split_seed))
     manifests = folder_pairs()
     if name not in manifests:
         raise UnknownPairError(f"unknown pair {name!r}; run `python -m crossrec datasets` to list "
@@ -131,7 +133,8 @@ def load_pair(ref: dict | str) -> DomainPair:
     m = manifests[name]
     folder = Path(m["folder"])
     return load_from_files(_resolve(folder, m["source"]), _resolve(folder, m["target"]),
-                           _resolve(folder, m.get("links")), name=name, seed=int(m.get("seed", 0)),
+                           _resolve(folder, m.get("links")), name=name,
+                           seed=int(split_seed if split_seed is not None else m.get("seed", 0)),
                            source_columns=m.get("source_columns"),
                            target_columns=m.get("target_columns"),
                            cold_fraction=float(m.get("cold_fraction", 0.2)))

@@ -91,13 +91,15 @@ class DomainPair:
         return np.bincount(self.target_train.users, minlength=self.n_users) > 0
 
     def test_users(self, group: str = "all", split: str = "test") -> np.ndarray:
-        """Users with held-out rows in `split`; group 'cold' = no target training row, 'warm' = some."""
+        """Users with held-out rows in `split`, by group (the one definition of the groups):
+        'warm' = some target training row; 'cold' = none, but a source history (what transfer
+        serves); 'excluded' = neither (nothing to rank from); 'all' = warm and cold."""
         rows = self.target_test if split == "test" else self.target_valid
         users = np.unique(rows.users)
-        if group == "all":
-            return users
         warm = self.has_target_train()[users]
-        return users[~warm] if group == "cold" else users[warm]
+        known = warm | self.in_source[users]
+        chosen = {"all": known, "warm": warm, "cold": ~warm & known, "excluded": ~known}[group]
+        return users[chosen]
 
     def stats(self) -> dict:
         """The figures `python -m crossrec inspect` prints (users and items over all files of a domain)."""
@@ -119,6 +121,7 @@ class DomainPair:
             "cold_test_users": int(self.test_users("cold").size),
             "warm_test_users": int(self.test_users("warm").size),
             "cold_valid_users": int(self.test_users("cold", "valid").size),
+            "excluded_test_users": int(self.test_users("excluded").size),
             "warm_valid_users": int(self.test_users("warm", "valid").size),
             "split": self.split,
         }
@@ -177,6 +180,12 @@ def _concat(parts: list[Interactions]) -> Interactions:
                         np.concatenate([p.items for p in parts]), ts)
 
 
+def _repeats(rows: Interactions, train: Interactions) -> np.ndarray:
+    """Which of `rows` repeat a (user, item) of `train`."""
+    width = int(max(rows.items.max(initial=0), train.items.max(initial=0))) + 1
+    return np.isin(rows.users * width + rows.items, train.users * width + train.items)
+
+
 def _dedupe(rows: Interactions) -> Interactions:
     key = rows.users * (int(rows.items.max()) + 1 if len(rows) else 1) + rows.items
     _, first = np.unique(key, return_index=True)
@@ -211,6 +220,15 @@ def build_pair(source: RawDomain, target: RawDomain, links: pd.DataFrame | None 
     else:
         train, valid, test = parts["train"], parts["valid"], parts["test"]
         split = "given"
+    if split != "protocol":  # a given split may repeat a training (user, item) in its held-out rows
+        for label, rows in (("validation", "valid"), ("test", "test")):
+            held = valid if rows == "valid" else test
+            repeated = _repeats(held, train)
+            if repeated.any():
+                notes.append(f"{int(repeated.sum())} {label} rows that repeat a training (user, item) "
+                             f"were dropped")
+                held = held.take(~repeated)
+                valid, test = (held, test) if rows == "valid" else (valid, held)
     dropped = source.duplicates_dropped + target.duplicates_dropped
     if dropped:
         notes.append(f"{dropped} duplicate (user, item) rows dropped")

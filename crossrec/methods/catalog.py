@@ -27,6 +27,11 @@ def card(cls) -> dict:
             "needs_overlap": cls.needs_overlap, "settings": settings_schema(cls.Settings)}
 
 
+def setting_defaults(cards: list[dict]) -> dict[str, dict]:
+    """{method: {setting: default}}: what a run's stored settings leave out."""
+    return {c["name"]: {row["name"]: row["default"] for row in c["settings"]} for c in cards}
+
+
 def all_cards() -> list[dict]:
     """Cards of every registered method, in the registry's order (imports the methods: torch)."""
     from crossrec.methods.registry import all_methods

@@ -18,6 +18,7 @@ import pandas as pd
 from crossrec.errors import ArtifactError
 
 RUN_RECORD = "run.json"  # the run's row, kept beside its files so the store can be rebuilt
+PER_USER = "per_user.parquet"  # every test user's metrics (paired comparisons between runs)
 
 
 class ArtifactStore:
@@ -75,6 +76,10 @@ class ArtifactStore:
     def load_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
         with np.load(io.BytesIO(self.read_bytes(run_id, name)), allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
+
+    def per_user(self, run_id: str) -> pd.DataFrame | None:
+        """A run's per-user test metrics, or None for a run saved before they were kept."""
+        return self.load_frame(run_id, PER_USER) if self.exists(run_id, PER_USER) else None
 
     def save_frame(self, run_id: str, name: str, frame: pd.DataFrame) -> Path:
         buf = io.BytesIO()

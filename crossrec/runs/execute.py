@@ -21,7 +21,7 @@ from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, DataError, SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.methods.registry import get_method
-from crossrec.runs.artifacts import RUN_RECORD, ArtifactStore
+from crossrec.runs.artifacts import PER_USER, RUN_RECORD, ArtifactStore
 from crossrec.runs.store import RunStore
 from crossrec.train.trainer import Trainer, TrainingDiverged
 
@@ -136,6 +136,14 @@ def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
     return {"alignment": alignment, "projections": ["pca"] if stages else []}
 
 
+def save_per_user(artifacts: ArtifactStore, run_id: str, per_user: dict) -> None:
+    """Every test user's metrics (user, group, hr@K, ndcg@K, recall@K, mrr): what paired tests
+    between runs compare, user by user."""
+    frames = [pd.DataFrame({name: values.numpy() for name, values in columns.items()}).assign(group=group)
+              for group, columns in per_user.items()]
+    artifacts.save_frame(run_id, PER_USER, pd.concat(frames, ignore_index=True))
+
+
 def save_checkpoint(artifacts: ArtifactStore, run_id: str, model) -> None:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
@@ -176,6 +184,7 @@ def execute_run(store: RunStore, run_id: str):
                               eval_mode=run["eval"], callbacks=[logger])
             result = trainer.fit()
             save_checkpoint(artifacts, run_id, method.model_)
+            save_per_user(artifacts, run_id, result.per_user)
             analysis = _save_analysis(store, artifacts, run_id, pair, logger.embeddings, run["seed"])
     except RunCancelled:
         store.finish(run_id, "cancelled", error="cancelled by the user")
@@ -191,7 +200,7 @@ def execute_run(store: RunStore, run_id: str):
             raise
         return None
     summary = {"best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
-               "valid": result.valid, "sizes": result.sizes, "notes": result.notes,
+               "valid": result.valid, "valid_groups": result.valid_groups, "sizes": result.sizes, "notes": result.notes,
                "device": result.device, "pair_stats": pair.stats(), **analysis}
     store.finish(run_id, "done", metrics=result.metrics, summary=summary)
     with contextlib.suppress(ArtifactError):

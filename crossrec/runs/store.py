@@ -352,6 +352,6 @@ class RunStore:
 
 def pair_label(pair: dict) -> str:
     """A short human name for a pair reference."""
-    if "catalog" in pair:
-        return pair["catalog"]
-    return f"{Path(pair['source']).name.split('.')[0]}->{Path(pair['target']).name.split('.')[0]}"
+    name = pair["catalog"] if "catalog" in pair else \
+        f"{Path(pair['source']).name.split('.')[0]}->{Path(pair['target']).name.split('.')[0]}"
+    return name if pair.get("split_seed") is None else f"{name} (split {pair['split_seed']})"

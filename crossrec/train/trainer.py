@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 
 from crossrec.data.pair import DomainPair
-from crossrec.eval.protocol import SAMPLED_NOTE, evaluate, parse_mode
+from crossrec.eval.protocol import SAMPLED_NOTE, evaluate, evaluate_per_user, parse_mode, summarize
 from crossrec.methods.base import Method
 from crossrec.methods.plan import Phase
 from crossrec.train.device import pick_device
@@ -47,6 +47,8 @@ class TrainResult:
     embeddings_before: dict = field(repr=False, default_factory=dict)
     embeddings_after: dict = field(repr=False, default_factory=dict)
     notes: list = field(default_factory=list)
+    per_user: dict = field(repr=False, default_factory=dict)   # test metrics of every test user
+    valid_groups: dict = field(default_factory=dict)          # final validation metrics, cold and warm
 
 
 def train_step(phase: Phase, batch, optimizers) -> dict:
@@ -177,7 +179,10 @@ class Trainer:
             self._emit("embeddings", stage="before", vectors=before)
         method.model_.eval()
         train_seconds = time.perf_counter() - started
-        metrics = evaluate(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
+        per_user = evaluate_per_user(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
+        metrics = summarize(per_user)
+        # validation of the final state, per group: how baselines are chosen without test data
+        valid_groups = evaluate(method.score, self.data, "valid", ("cold", "warm"), self.eval_mode)
         after = self._snapshot()
         if after:
             self._emit("embeddings", stage="after", vectors=after)
@@ -185,4 +190,4 @@ class Trainer:
         return TrainResult(metrics=metrics, valid=valid, best_epoch=best_epoch,
                            train_seconds=train_seconds, eval=self.eval_mode, device=str(self.device),
                            sizes=method.sizes(), embeddings_before=before, embeddings_after=after,
-                           notes=notes)
+                           notes=notes, per_user=per_user, valid_groups=valid_groups)

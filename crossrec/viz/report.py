@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 
-from crossrec.analysis.compare import format_table, summary_table
+from crossrec.analysis.compare import comparison_table
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.curves import curves_figure
 
@@ -27,9 +27,10 @@ def _table_html(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, escape=True, na_rep="")
 
 
-def build_report(runs: list[dict], curves: dict[str, pd.DataFrame], k: int = 10,
+def build_report(runs: list[dict], curves: dict[str, pd.DataFrame], result: dict, k: int = 10,
                  title: str = "CrossRec Studio report") -> str:
-    """runs: run records of the store (done); curves: run_id -> metric rows."""
+    """runs: run records of the store (done); curves: run_id -> metric rows; result: the
+    comparison of the runs (`crossrec.analysis.compare.compare`)."""
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class='muted'>{len(runs)} runs · generated {time.strftime('%Y-%m-%d %H:%M')} · "
              f"metrics: full ranking unless noted, per-user averages over test users</p>"]
@@ -49,10 +50,14 @@ def build_report(runs: list[dict], curves: dict[str, pd.DataFrame], k: int = 10,
                  "overlap users": s["overlap_users"], "cold test users": s["cold_test_users"],
                  "warm test users": s["warm_test_users"], "split": s["split"]} for name, s in pairs.items()]
         parts.append(_table_html(pd.DataFrame(rows)))
-    table = summary_table(runs, k)
     parts.append(f"<h2>Results (K = {k})</h2>")
-    parts.append(_table_html(format_table(table, k)))
-    figures = [metric_bars(table, f"ndcg@{k}"), metric_bars(table, f"hr@{k}")]
+    parts.append(_table_html(comparison_table(result, k)))
+    parts.append("<p class='muted'>One row per experiment (same pair, method, settings, evaluation); "
+                 "mean ± sample std [95% CI] over its runs, which differ only in their training and "
+                 "split seeds (listed). Changes are against each user group's baseline "
+                 f"({', '.join(f'{g}: {m}' for g, ms in result['baseline'].items() for m in ms)}); "
+                 "p-values: paired Wilcoxon over the same test users, Holm-corrected.</p>")
+    figures = [metric_bars(result, f"ndcg@{k}"), metric_bars(result, f"hr@{k}")]
     labels = {r["id"]: f"{r['method']} s{r['seed']}" for r in runs}
     for run in runs:
         rows = curves.get(run["id"])
