@@ -1,128 +1,192 @@
-"""Regenerate docs/RESULTS.md: every method on the real pairs of ../shared/data, 3 seeds each.
+"""docs/RESULTS.md: every method on the real pairs of ../shared/data, from incremental rows.
 
-    python bench/results.py [--seeds 0 1 2] [--methods cmf emcdr ...] [--pairs cdrib douban]
+    python bench/results.py run --pairs douban --methods cmf emcdr   # run, add/replace their rows
+    python bench/results.py render                                   # write docs/RESULTS.md
 
-Pairs: CDRIB Sport->Cloth (given cold-start split, link file for users 0..9827) and Douban
-Book->Music (no split: the protocol of docs/ARCHITECTURE.md, "Evaluation"). Full ranking, every method with its defaults.
-Prints one JSON line per run and writes the markdown table (mean ± std, time per run).
+Pairs: CDRIB Sport->Cloth (a given cold-start split, so 3 *training* seeds) and Douban
+Book->Music (no given split: the protocol split, so 3 *split* seeds, training seed 0). Full
+ranking, every method with its defaults (chosen on validation data only). Each run appends one
+row to docs/results-data/<pair>.jsonl (replacing an earlier row of the same method and seeds)
+and keeps its per-user test metrics in docs/results-data/per_user/, which the paired tests read.
+Rendering uses the same comparison code as the dashboard (`crossrec.analysis.compare`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from crossrec.analysis.compare import compare, format_cell  # noqa: E402
 from crossrec.data.catalog import load_from_files  # noqa: E402
-from crossrec.methods.registry import MODULES, get_method  # noqa: E402
-from crossrec.train.trainer import Trainer  # noqa: E402
+from crossrec.methods.registry import MODULES  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
+DATA = ROOT / "docs" / "results-data"
 NOTES = ROOT / "docs" / "results-notes.md"  # hand-written: why a method loses, what was tried
 
 
-def cdrib_pair(tmp: Path):
+def cdrib_pair(tmp: Path, split_seed: int):
     links = tmp / "links.tsv"
     links.write_text("".join(f"{u}\t{u}\n" for u in range(9828)))
     base = SHARED / "amazon_cdrib_coldstart"
     return load_from_files(base / "sport_cloth", base / "cloth_sport", links, name="CDRIB Sport→Cloth")
 
 
-def douban_pair(tmp: Path):
+def douban_pair(tmp: Path, split_seed: int):
     base = SHARED / "douban_book_music"
     return load_from_files(base / "douban_book" / "ratings.dat.gz", base / "douban_music" / "ratings.dat.gz",
-                           name="Douban Book→Music")
+                           name="Douban Book→Music", seed=split_seed)
 
 
-PAIRS = {"cdrib": cdrib_pair, "douban": douban_pair}
+# key: (loader, what the three seeds vary)
+PAIRS = {"cdrib": (cdrib_pair, "training"), "douban": (douban_pair, "split")}
 
 
-def fmt(values: list[float]) -> str:
-    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+def run_one(key: str, method: str, seed: int, tmp: Path) -> dict:
+    from crossrec.methods.registry import get_method
+    from crossrec.train.trainer import Trainer
+    loader, vary = PAIRS[key]
+    train_seed, split_seed = (seed, None) if vary == "training" else (0, seed)
+    pair = loader(tmp, split_seed or 0)
+    started = time.perf_counter()
+    result = Trainer(get_method(method)(), pair, device="auto", seed=train_seed).fit()
+    per_user = DATA / "per_user" / key / f"{method}-t{train_seed}-s{split_seed}.parquet"
+    per_user.parent.mkdir(parents=True, exist_ok=True)
+    frames = [pd.DataFrame({n: v.numpy() for n, v in cols.items()}).assign(group=g)
+              for g, cols in result.per_user.items()]
+    pd.concat(frames, ignore_index=True).to_parquet(per_user, index=False)
+    return {"pair": key, "pair_name": pair.name, "method": method, "seed": train_seed,
+            "split_seed": split_seed, "seconds": round(time.perf_counter() - started, 1),
+            "metrics": result.metrics, "valid_groups": result.valid_groups,
+            "best_epoch": result.best_epoch, "at_cap": result.at_cap,
+            "per_user": str(per_user.relative_to(ROOT)), "date": time.strftime("%Y-%m-%d")}
+
+
+def store_row(row: dict) -> None:
+    """Add a row to its pair's file, replacing one of the same method and seeds."""
+    path = DATA / f"{row['pair']}.jsonl"
+    same = lambda r: (r["method"], r["seed"], r.get("split_seed")) == (row["method"], row["seed"], row["split_seed"])  # noqa: E731
+    rows = [r for r in read_rows(path) if not same(r)] + [row]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")] \
+        if path.exists() else []
+
+
+def as_run(row: dict) -> dict:
+    """A result row in the shape of a stored run, for the comparison code."""
+    return {"id": f"{row['pair']}:{row['method']}:t{row['seed']}:s{row.get('split_seed')}",
+            "method": row["method"], "seed": row["seed"], "status": "done", "eval": "full",
+            "pair": {"catalog": row["pair"], "split_seed": row.get("split_seed")},
+            "pair_name": row["pair_name"], "settings": {}, "metrics": row["metrics"],
+            "summary": {"valid_groups": row.get("valid_groups") or {}}}
+
+
+def render(out: Path) -> None:
+    lines = ["# Results on real cross-domain pairs", "",
+             f"Rendered by `python bench/results.py render` ({time.strftime('%Y-%m-%d')}) from the "
+             "rows in `docs/results-data/`, each added by `python bench/results.py run` on a 2-core CPU "
+             "(the row's date is in the file). Every method runs with its default settings, which were "
+             "chosen on validation data only. Full ranking of all target items; a user's training and "
+             "validation items are masked; ties count against the held-out item (pessimistic ranks); "
+             "per-user metrics averaged over test users. **Cold** users have no target training row "
+             "but a source history (the users transfer exists for); **warm** users have target "
+             "training rows.", "",
+             "Cells: mean ± sample std (ddof=1) [95% t confidence interval] over three runs. *vs "
+             "baseline*: relative change of the mean against the user group's baseline (popularity "
+             "for cold users; for warm users the better of popularity and target_only on validation), "
+             "with a paired Wilcoxon test over the same test users (per split, each user's metric "
+             "averaged over training seeds), Holm-corrected across the methods of the table. "
+             "*at cap*: runs whose best validation epoch was their last (still improving when the "
+             "epoch cap stopped them). `time`: wall seconds per run, often beside other work.", ""]
+    for key, (loader, vary) in PAIRS.items():
+        rows = read_rows(DATA / f"{key}.jsonl")
+        if not rows:
+            continue
+        result = compare([as_run(r) for r in rows], {}, per_user_loader(rows))
+        name = rows[0]["pair_name"]
+        seeds = sorted({r["split_seed"] if vary == "split" else r["seed"] for r in rows})
+        lines += [f"## {name}", "",
+                  f"Seeds varied: the {'data split (training seed 0)' if vary == 'split' else 'training seed (the split is given)'}"
+                  f", {', '.join(map(str, seeds))}.", "",
+                  "| method | n | cold NDCG@10 | cold HR@10 | cold vs baseline (NDCG@10) | warm NDCG@10 | warm vs baseline (NDCG@10) | at cap | time (s) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        by_method = {g["method"]: g for g in result["groups"]}
+        for method in MODULES:
+            group = by_method.get(method)
+            if group is None:
+                lines.append(f"| {method} | not run yet | | | | | | | |")
+                continue
+            mine = [r for r in rows if r["method"] == method]
+            capped = sum(bool(r.get("at_cap")) for r in mine)
+            lines.append(
+                f"| {method} | {group['n']} | {cell(group, 'cold', 'ndcg@10')} | {cell(group, 'cold', 'hr@10')} "
+                f"| {change(group, 'cold')} | {cell(group, 'warm', 'ndcg@10')} | {change(group, 'warm')} "
+                f"| {f'{capped} of {len(mine)}' if capped else ''} "
+                f"| {sum(r['seconds'] for r in mine) / len(mine):.1f} |")
+        first = rows[0]["metrics"]
+        lines += ["", f"Test users: {first['cold']['n_users']} cold, {first['warm']['n_users']} warm"
+                  f" (split seed {rows[0].get('split_seed')})." if vary == "split" else
+                  f"Test users: {first['cold']['n_users']} cold, {first['warm']['n_users']} warm."
+                  + (" The given split tests cold users only." if not first["warm"]["n_users"] else ""), ""]
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
+    out.write_text("\n".join(lines) + "\n")
+
+
+def per_user_loader(rows: list[dict]):
+    paths = {as_run(r)["id"]: ROOT / r["per_user"] for r in rows if r.get("per_user")}
+    return lambda run_id: pd.read_parquet(paths[run_id]) if run_id in paths and paths[run_id].exists() else None
+
+
+def cell(group: dict, user_group: str, metric: str) -> str:
+    values = group[user_group][metric]
+    if not group[user_group]["n_users"] or values["mean"] is None:
+        return "–"
+    return format_cell(values)
+
+
+def change(group: dict, user_group: str) -> str:
+    values = group[user_group]["ndcg@10"]
+    if values["change"] is None or (isinstance(values["change"], float) and math.isnan(values["change"])):
+        return "baseline" if values.get("baseline") == group["method"] else "–"
+    return f"{values['change']:+.1%} vs {values['baseline']}: {values.get('verdict', '')}"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--methods", nargs="+", default=list(MODULES))
-    ap.add_argument("--pairs", nargs="+", default=list(PAIRS))
-    ap.add_argument("--out", default=str(ROOT / "docs" / "RESULTS.md"))
-    ap.add_argument("--render", nargs="+", metavar="JSONL",
-                    help="only write the markdown from rows printed by earlier runs of this script")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run methods and add their rows")
+    run.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    run.add_argument("--methods", nargs="+", default=list(MODULES), choices=list(MODULES))
+    run.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    out = sub.add_parser("render", help="write docs/RESULTS.md from the rows")
+    out.add_argument("--out", default=str(ROOT / "docs" / "RESULTS.md"))
     args = ap.parse_args()
-    command = " ".join(["python bench/results.py", *sys.argv[1:]])
-    if args.render:
-        rows = [json.loads(line) for path in args.render for line in open(path) if line.startswith("{")]
-        seeds = " ".join(map(str, sorted({r["seed"] for r in rows})))
-        write_markdown(rows, Path(args.out),
-                       f"Rendered by `{command}` from the rows that "
-                       f"`python bench/results.py --seeds {seeds}` printed (pairs and methods ran as "
-                       "separate processes)")
+    if args.command == "render":
+        render(Path(args.out))
         return 0
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.pairs:
-            pair = PAIRS[key](Path(tmp))
             for method in args.methods:
                 for seed in args.seeds:
-                    started = time.perf_counter()
-                    result = Trainer(get_method(method)(), pair, device="auto", seed=seed).fit()
-                    row = {"pair": pair.name, "method": method, "seed": seed,
-                           "seconds": time.perf_counter() - started, "metrics": result.metrics,
-                           "best_epoch": result.best_epoch}
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
-    write_markdown(rows, Path(args.out), f"Produced by `{command}`")
+                    row = run_one(key, method, seed, Path(tmp))
+                    store_row(row)
+                    print(json.dumps({k: row[k] for k in ("pair", "method", "seed", "split_seed", "seconds")}),
+                          flush=True)
     return 0
-
-
-def write_markdown(rows: list[dict], out: Path, provenance: str) -> None:
-    lines = ["# Results on real cross-domain pairs", "",
-             f"{provenance} on a 2-core CPU "
-             f"({time.strftime('%Y-%m-%d')}). Every method runs with its default settings; full "
-             "ranking of all target items, the user's target training items masked; per-user metrics "
-             "averaged over test users; mean ± std over seeds. **Cold** users have no target training "
-             "interaction (the users cross-domain transfer exists for), **warm** users have some. "
-             "`time` is wall seconds per run (training, validation and test), often with another "
-             "benchmark sharing the CPU. Rows marked *not run yet* are missing, not hidden.", ""]
-    for pair in dict.fromkeys(r["pair"] for r in rows):
-        sel = [r for r in rows if r["pair"] == pair]
-        pop = [r["metrics"]["cold"].get("ndcg@10", 0) for r in sel if r["method"] == "popularity"]
-        lines += [f"## {pair}", "",
-                  "| method | cold NDCG@10 | cold HR@10 | cold MRR | warm NDCG@10 | warm HR@10 | beats popularity (cold NDCG@10) | time (s) |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for method in MODULES:
-            mr = [r for r in sel if r["method"] == method]
-            if not mr:
-                lines.append(f"| {method} | not run yet | | | | | | |")
-                continue
-            seeds = f" ({len(mr)} seed{'s' if len(mr) > 1 else ''})" if len(mr) < 3 else ""
-
-            def col(group, metric):
-                vals = [r["metrics"][group].get(metric) for r in mr if r["metrics"][group].get("n_users")]
-                return fmt(vals) if vals else "–"
-            cold = [r["metrics"]["cold"].get("ndcg@10", 0) for r in mr]
-            verdict = "–" if method == "popularity" or not pop or not mr[0]["metrics"]["cold"].get("n_users") \
-                else ("yes" if np.mean(cold) > np.mean(pop) else "**no**")
-            lines.append(f"| {method}{seeds} | {col('cold', 'ndcg@10')} | {col('cold', 'hr@10')} | {col('cold', 'mrr')} "
-                         f"| {col('warm', 'ndcg@10')} | {col('warm', 'hr@10')} | {verdict} "
-                         f"| {np.mean([r['seconds'] for r in mr]):.1f} |")
-        users = sel[0]["metrics"]
-        lines += ["", f"Test users: {users['cold']['n_users']} cold, {users['warm']['n_users']} warm."
-                  + (" The given split tests cold users only, so the warm columns are empty."
-                     if not users["warm"]["n_users"] else ""), ""]
-    if NOTES.exists():
-        lines += [NOTES.read_text().rstrip(), ""]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -33,9 +33,16 @@ def sidebar() -> None:
             st.caption(":material/hourglass_top: Worker starting…")
         else:
             st.caption(f":material/check_circle: Worker running (pid {worker['pid']})")
-        devices = ((worker or {}).get("info") or {}).get("devices") or []
+        info = (worker or {}).get("info") or {}
+        devices = info.get("devices") or []
         gpu = [d["label"] for d in devices if d["name"] != "cpu"]
-        st.caption(f"Device: {gpu[0] if gpu else (devices[0]['label'] if devices else 'CPU')}")
+        st.caption(f"Device: {gpu[0] if gpu else 'CPU'}")
+        if info.get("cores"):
+            per_run = info.get("threads_override") or max(1, info["cores"] // info.get("concurrency", 1))
+            st.caption(f"CPU threads per run: up to {per_run} ({info['cores']} cores, "
+                       f"{info.get('concurrency', 1)} run(s) at once; fewer when the machine is busy)",
+                       help="Chosen at the start of each training phase from the load average; "
+                            "CROSSREC_THREADS overrides it. Projections use one thread.")
         active = len(store().list_runs(ACTIVE, limit=1000))
         if active:
             st.caption(f"{active} run(s) queued or running")

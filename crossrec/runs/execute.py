@@ -200,7 +200,7 @@ def execute_run(store: RunStore, run_id: str):
             raise
         return None
     summary = {"best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
-               "valid": result.valid, "valid_groups": result.valid_groups, "sizes": result.sizes, "notes": result.notes,
+               "valid": result.valid, "valid_groups": result.valid_groups, "at_cap": result.at_cap, "threads": result.threads, "sizes": result.sizes, "notes": result.notes,
                "device": result.device, "pair_stats": pair.stats(), **analysis}
     store.finish(run_id, "done", metrics=result.metrics, summary=summary)
     with contextlib.suppress(ArtifactError):

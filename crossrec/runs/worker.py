@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from crossrec.runs.projections import attempt, needs_projections
 from crossrec.runs.store import RunStore, pid_alive
+from crossrec.train.threads import usable_cores
 
 POLL_SECONDS = 0.2
 SCAN_SECONDS = 2.0  # how often the worker looks for done runs that lack projections
@@ -81,7 +82,7 @@ class Worker:
         process = subprocess.Popen(
             [sys.executable, "-m", "crossrec", "_child", str(self.store.home)],
             stdin=subprocess.PIPE, stdout=log, stderr=log, preexec_fn=_die_with_parent,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CROSSREC_CONCURRENCY": str(self.concurrency)})
         log.close()
         return Child(process)
 
@@ -150,9 +151,11 @@ class Worker:
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
-        self.store.worker_beat(self.pid, {"concurrency": self.concurrency})
+        info = {"concurrency": self.concurrency, "cores": usable_cores(),
+                "threads_override": os.environ.get("CROSSREC_THREADS")}
+        self.store.worker_beat(self.pid, info)
         self.store.fail_dead_runs()
-        threading.Thread(target=lambda: self.store.worker_beat(self.pid, self._device_info()),
+        threading.Thread(target=lambda: self.store.worker_beat(self.pid, {**info, **self._device_info()}),
                          daemon=True).start()
         last_beat = 0.0
         try:

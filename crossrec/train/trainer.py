@@ -25,6 +25,7 @@ from crossrec.methods.base import Method
 from crossrec.methods.plan import Phase
 from crossrec.train.device import pick_device
 from crossrec.train.seeding import seed_everything
+from crossrec.train.threads import choose_threads
 from crossrec.tensors.pair_tensors import PairTensors
 
 FLUSH_SECONDS = 0.5
@@ -48,6 +49,8 @@ class TrainResult:
     embeddings_after: dict = field(repr=False, default_factory=dict)
     notes: list = field(default_factory=list)
     per_user: dict = field(repr=False, default_factory=dict)   # test metrics of every test user
+    at_cap: list = field(default_factory=list)  # phases whose best epoch was their last: still improving
+    threads: list = field(default_factory=list)  # CPU threads chosen at the start of each phase
     valid_groups: dict = field(default_factory=dict)          # final validation metrics, cold and warm
 
 
@@ -140,6 +143,8 @@ class Trainer:
             method.model_.load_state_dict(best_state)
         if phase.on_end is not None:
             phase.on_end()
+        if group is not None and best_epoch == phase.epochs:
+            self.at_cap.append(phase.name)
         return (best_epoch or phase.epochs), best_valid
 
     def _snapshot(self) -> dict:
@@ -160,6 +165,8 @@ class Trainer:
         self.pair.require_test_users()
         method.setup(self.data, generator)
         plan = method.plan()
+        self.at_cap: list[str] = []
+        self.threads: list[int] = []
         total = max(1, sum(phase.epochs for phase in plan))
         self._emit("start", phases=[phase.name for phase in plan], epochs=total, device=str(self.device))
         # "Before alignment" is the start of training, or of the method's aligning phase.
@@ -168,6 +175,10 @@ class Trainer:
         for phase in plan:
             if phase.aligns:
                 before = self._snapshot()
+            if self.device.type == "cpu":  # threads that fit the machine as it is now
+                threads = choose_threads(busy_with_self=torch.get_num_threads() if done else 0.0)
+                torch.set_num_threads(threads)
+                self.threads.append(threads)
             self._emit("phase", phase=phase.name)
             if phase.on_start is not None:
                 phase.on_start()
@@ -190,4 +201,5 @@ class Trainer:
         return TrainResult(metrics=metrics, valid=valid, best_epoch=best_epoch,
                            train_seconds=train_seconds, eval=self.eval_mode, device=str(self.device),
                            sizes=method.sizes(), embeddings_before=before, embeddings_after=after,
-                           notes=notes, per_user=per_user, valid_groups=valid_groups)
+                           notes=notes, per_user=per_user, valid_groups=valid_groups, at_cap=self.at_cap,
+                           threads=self.threads)
