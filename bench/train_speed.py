@@ -33,6 +33,7 @@ from crossrec.methods.settings import parse_assignments  # noqa: E402
 from crossrec.train.device import pick_device  # noqa: E402
 from crossrec.train.seeding import seed_everything  # noqa: E402
 from crossrec.tensors.pair_tensors import PairTensors  # noqa: E402
+from crossrec.train.threads import choose_threads  # noqa: E402
 from crossrec.train.trainer import train_step  # noqa: E402
 
 PEERS = ROOT.parent / "shared" / "peers"
@@ -75,7 +76,10 @@ def main() -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--peer", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--threads", type=int, help="torch threads (default: the trainer's choice)")
     args = ap.parse_args()
+    threads = args.threads or choose_threads()
+    torch.set_num_threads(threads)
     pair = load_pair(args.pair) if args.pair else load_from_files(args.source, args.target)
     device = pick_device(args.device)
     data = PairTensors(pair, device)
@@ -107,7 +111,7 @@ def main() -> int:
     evaluate(method.score, data, "test")
     sync(device)
     eval_seconds = time.perf_counter() - started
-    result = {"method": args.method, "device": str(device), "epochs_timed": len(epoch_times),
+    result = {"method": args.method, "device": str(device), "threads": threads, "epochs_timed": len(epoch_times),
               "sec_per_epoch": round(statistics.median(epoch_times), 4) if epoch_times else 0.0,
               "interactions_per_sec": round(rows / statistics.median(epoch_times)) if epoch_times else 0,
               "eval_seconds": round(eval_seconds, 3),

@@ -154,10 +154,12 @@ def test_two_runs_at_once_with_a_polling_reader(home):
             rows = store.metrics(run_id)
             steps = {}
             for r in rows:
-                if not r["name"].startswith("valid_"):
+                if not r["name"].startswith(("valid_", "time_")):  # per-step losses only
                     steps.setdefault(r["name"], []).append(r["step"])
             for name, logged in steps.items():  # no lost row: steps 1..N each exactly once
                 assert sorted(logged) == list(range(1, max(logged) + 1)), name
+            epochs = [r["epoch"] for r in rows if r["name"] == "time_epoch_seconds"]
+            assert epochs == list(range(1, len(epochs) + 1)) and epochs  # one timing per epoch
         starts = [store.get_run(i)["started"] for i in (a, b)]
         ends = [store.get_run(i)["finished"] for i in (a, b)]
         assert max(starts) < min(ends)  # they ran at the same time

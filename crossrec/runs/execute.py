@@ -26,6 +26,7 @@ from crossrec.runs.store import RunStore
 from crossrec.train.trainer import Trainer, TrainingDiverged
 
 HEARTBEAT_SECONDS = 1.0
+EPOCH_SECONDS = "time_epoch_seconds"  # a metric row per epoch: how long its steps took
 POINTS_PER_DOMAIN = 1500   # users per domain kept for plots and alignment metrics
 
 
@@ -75,6 +76,8 @@ class RunLogger:
                 for k in ("ndcg@10", "hr@10") if k in payload["metrics"]])
         elif event == "epoch":
             self.progress = payload["progress"]
+            self.store.add_metrics(self.run_id, [(payload["phase"], payload["epoch"], self.step,
+                                                  EPOCH_SECONDS, payload["seconds"], now)])
         elif event == "embeddings":
             self.embeddings[payload["stage"]] = payload["vectors"]
         if self.cancelled:

@@ -90,7 +90,8 @@ class Worker:
         """Devices, from the probe process (which also writes the method catalog)."""
         try:
             out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe", str(self.store.home)],
-                                 capture_output=True, text=True, timeout=300).stdout.strip().splitlines()
+                                 capture_output=True, text=True, timeout=300,
+                                 preexec_fn=_die_with_parent).stdout.strip().splitlines()
             return {"devices": json.loads(out[-1])} if out else {}
         except (subprocess.TimeoutExpired, ValueError, OSError):
             return {}

@@ -3,7 +3,8 @@
 Two torch threads beside other CPU-bound work made a BPR epoch 8x slower than one thread on a
 2-core machine: oversubscribed threads wait for each other at every parallel op. So each run
 takes at most cores / concurrency threads, fewer when the machine is already busy (the 1-minute
-load average, read when each phase starts), and CROSSREC_THREADS overrides the choice.
+load average, or the processes runnable right now when that is higher, read when each phase
+starts), and CROSSREC_THREADS overrides the choice.
 Torch-free: the trainer applies the number.
 """
 
@@ -22,6 +23,18 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def runnable_now() -> int:
+    """Processes running or ready to run at this instant (Linux /proc/stat), this one included."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("procs_running"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 1
+
+
 def choose_threads(busy_with_self: float = 0.0) -> int:
     """Threads for this process. `busy_with_self`: how much of the load average is this process
     itself (a phase that starts after another phase of the same run has been computing)."""
@@ -38,5 +51,6 @@ def choose_threads(busy_with_self: float = 0.0) -> int:
         others = max(0.0, os.getloadavg()[0] - busy_with_self)
     except OSError:
         others = 0.0
+    others = max(others, runnable_now() - 1)  # the 1-minute average lags; minus this process
     free = max(1, int(cores - others + 0.5))
     return max(1, min(budget, free))

@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 from crossrec.viz.theme import PALETTE, PHASE_FILLS, style
 
 VALID_PREFIX = "valid_"
+TIME_PREFIX = "time_"  # timings (seconds per epoch), not curves
 
 
 def phase_spans(rows: pd.DataFrame) -> list[tuple[str, float, float]]:
@@ -22,7 +23,7 @@ def curves_figure(rows: pd.DataFrame, run_labels: dict[str, str] | None = None, 
     if rows.empty:
         return style(go.Figure(), 200, "No points yet")
     rows = rows.sort_values(["run_id", "step"])
-    losses = [n for n in rows["name"].unique() if not n.startswith(VALID_PREFIX)]
+    losses = [n for n in rows["name"].unique() if not n.startswith((VALID_PREFIX, TIME_PREFIX))]
     panels = losses + ([f"{VALID_PREFIX}ndcg@10"] if (rows["name"] == f"{VALID_PREFIX}ndcg@10").any() else [])
     cols = min(3, len(panels))
     nrows = -(-len(panels) // cols)
