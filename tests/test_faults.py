@@ -126,3 +126,12 @@ def test_a_deleted_projection_can_be_computed_again_from_the_page(home):
     kill_home_processes(home)  # the worker the app started
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("plotly_chart")) >= 2
+
+
+def test_a_stored_run_with_a_bad_seed_fails_with_the_same_one_line_check(home):
+    store = RunStore(home)
+    run_id = store.create_run({"catalog": "synthetic-tiny"}, "cmf", {"epochs": "1_0"}, seed=-5)
+    proc = run_cli("worker", "--once", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    run = store.get_run(run_id)
+    assert run["status"] == "failed" and "epochs" in run["error"] and "\n" not in run["error"]

@@ -22,6 +22,8 @@ from crossrec.errors import ArtifactError, DataError, SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.methods.registry import get_method
 from crossrec.runs.artifacts import PER_USER, RUN_RECORD, ArtifactStore
+from crossrec.methods.catalog import all_cards
+from crossrec.runs.request import validate_request
 from crossrec.runs.store import RunStore
 from crossrec.train.trainer import Trainer, TrainingDiverged
 
@@ -181,10 +183,13 @@ def execute_run(store: RunStore, run_id: str):
     try:
         with RunLogger(store, run_id) as logger:
             save_run_record(store, artifacts, run_id)  # an unwritable folder fails here, before training
-            pair = load_pair(run["pair"])
-            method = get_method(run["method"])(run["settings"])
-            trainer = Trainer(method, pair, device=run["device"], seed=run["seed"],
-                              eval_mode=run["eval"], callbacks=[logger])
+            # the same checks as the CLI and the Train page: a stored run may predate them
+            request = validate_request(all_cards(), run["pair"], run["method"], run["settings"],
+                                       run["seed"], run["device"], run["eval"])
+            pair = load_pair(request.pair)
+            method = get_method(request.method)(request.settings)
+            trainer = Trainer(method, pair, device=request.device, seed=request.seed,
+                              eval_mode=request.eval_mode, callbacks=[logger])
             result = trainer.fit()
             save_checkpoint(artifacts, run_id, method.model_)
             save_per_user(artifacts, run_id, result.per_user)
