@@ -16,6 +16,15 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def command(sub, name: str, func, help: str, json: bool = True) -> argparse.ArgumentParser:
+    """A subcommand running `func(args)`, with `--json` unless told otherwise."""
+    p = sub.add_parser(name, help=help)
+    if json:
+        p.add_argument("--json", action="store_true")
+    p.set_defaults(func=func)
+    return p
+
+
 def emit(args, payload: dict, human: str) -> None:
     print(json.dumps(payload, default=str) if getattr(args, "json", False) else human, flush=True)
 

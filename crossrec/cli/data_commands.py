@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crossrec.cli.common import add_pair_args, emit, pair_ref
+from crossrec.cli.common import add_pair_args, command, emit, pair_ref
 from crossrec.data.catalog import list_pairs, load_pair
 
 
@@ -35,11 +35,5 @@ def cmd_inspect(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("datasets", help="list the catalog of domain pairs")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_datasets)
-
-    p = sub.add_parser("inspect", help="figures of a domain pair")
-    add_pair_args(p)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_inspect)
+    command(sub, "datasets", cmd_datasets, "list the catalog of domain pairs")
+    add_pair_args(command(sub, "inspect", cmd_inspect, "figures of a domain pair"))

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from crossrec.cli.common import add_pair_args, emit, pair_ref
+from crossrec.cli.common import add_pair_args, command, emit, pair_ref
 from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
@@ -183,49 +183,22 @@ def _add_run_args(p) -> None:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("methods", help="list the transfer methods and their settings")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_methods)
-
-    p = sub.add_parser("train", help="train a method now, in this process")
-    _add_run_args(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("submit", help="queue a run for the background worker")
-    _add_run_args(p)
-    p.set_defaults(func=cmd_submit)
-
-    p = sub.add_parser("show", help="a run's status and metrics")
-    p.add_argument("run_id")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_show)
-
-    p = sub.add_parser("cancel", help="stop a queued or running run")
-    p.add_argument("run_id")
-    p.set_defaults(func=cmd_cancel)
-
-    p = sub.add_parser("runs", help="list runs")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_runs)
-
-    p = sub.add_parser("compare", help="groups, mean/std/CI and paired tests of finished runs")
+    command(sub, "methods", cmd_methods, "list the transfer methods and their settings")
+    _add_run_args(command(sub, "train", cmd_train, "train a method now, in this process", json=False))
+    _add_run_args(command(sub, "submit", cmd_submit, "queue a run for the background worker", json=False))
+    command(sub, "show", cmd_show, "a run's status and metrics").add_argument("run_id")
+    command(sub, "cancel", cmd_cancel, "stop a queued or running run", json=False).add_argument("run_id")
+    command(sub, "runs", cmd_runs, "list runs")
+    p = command(sub, "compare", cmd_compare, "groups, mean/std/CI and paired tests of finished runs")
     p.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     p.add_argument("--baseline", help="method to compare against (default: popularity for cold "
                                       "users, the better of popularity and target_only on validation for warm)")
     p.add_argument("--k", type=int, default=10, choices=(5, 10, 20))
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser("recover", help="rebuild run records from the run folders")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_recover)
-
-    p = sub.add_parser("worker", help="run the background worker")
+    command(sub, "recover", cmd_recover, "rebuild run records from the run folders")
+    p = command(sub, "worker", cmd_worker, "run the background worker", json=False)
     p.add_argument("--once", action="store_true", help="exit when the queue is empty")
     p.add_argument("--concurrency", type=int, default=1, help="runs trained at once")
     p.add_argument("--projections", type=int, default=1, help="UMAP/t-SNE projections computed at once")
-    p.set_defaults(func=cmd_worker)
-
     p = sub.add_parser("_child", help=argparse.SUPPRESS)
     p.add_argument("home")
     p.set_defaults(func=cmd_child)
