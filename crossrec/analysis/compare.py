@@ -237,7 +237,7 @@ def comparison_table(result: dict, k: int = 10) -> pd.DataFrame:
     for g in result["groups"]:
         row = {"method": g["method"], "pair": g["pair"], "eval": g["eval"], "n": g["n"],
                "training seeds": ", ".join(map(str, g["seeds"])),
-               "split seeds": ", ".join("given/default" if s is None else str(s) for s in g["split_seeds"]),
+               "split seeds": ", ".join("default" if s is None else str(s) for s in g["split_seeds"]),
                "settings that differ": ", ".join(f"{n}={v}" for n, v in g["differing_settings"].items())}
         for user_group in USER_GROUPS:
             for metric in metric_names(k):
