@@ -12,7 +12,7 @@ from pages.navigation import app_pages
 from pages.state import executor, store
 
 VIA_APP = "_crossrec_via_app"  # set by app.py before it runs a page
-STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■"}
+STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■", "pruned": "✂"}
 
 
 def page_setup() -> None:

@@ -11,7 +11,7 @@ from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.executor import LocalExecutor
-from crossrec.runs.request import RunRequest, validate_request
+from crossrec.runs.request import RunRequest, check_seed, validate_request
 from crossrec.runs.store import RunStore
 
 TERMINAL = ("done", "failed", "cancelled")
@@ -77,8 +77,50 @@ def cmd_submit(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from crossrec.runs.worker import Worker
+    from crossrec.sweeps.driver import create_sweep, sweep_report
+    from crossrec.sweeps.space import full_space, parse_space
+    cards = all_cards()
+    request = validate_request(cards, pair_ref(args), args.method, {}, args.seed, args.device, "full")
+    card = next(c for c in cards if c["name"] == request.method)
+    pair = load_pair(request.pair)
+    if card["needs_overlap"]:
+        pair.require_overlap(f"method {request.method}")
+    pair.require_test_users()
+    synthetic = request.pair.get("catalog", "").startswith("synthetic")
+    given = parse_space(card["settings"], args.space, knobs_allowed=synthetic)
+    space = full_space(card["settings"], given, search_defaults=not given)
+    store = RunStore()
+    sweep_id = create_sweep(store, card, request.pair, space, args.trials, args.sampler, args.prune,
+                            check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    Worker(store, concurrency=args.concurrency, once=True, **sweep_hooks(store, args.concurrency)).run()
+    report = sweep_report(store, sweep_id)
+    emit(args, report, _sweep_lines(report))
+    return 0
+
+
+def _sweep_lines(report: dict) -> str:
+    lines = [f"sweep {report['sweep_id']}  {report['method']}  {report['status']}"]
+    for t in report["trials"]:
+        lines.append(f"  trial {t['trial']:>3}  {t['status']:<9} valid ndcg@10 "
+                     f"{t['valid'].get('ndcg@10', float('nan')):.4f}  {t['settings']}")
+    if report["best"]:
+        lines.append(f"best: {report['best']['run_id']} {report['best']['settings']}")
+    return "\n".join(lines)
+
+
 def cmd_show(args) -> int:
     store = RunStore()
+    if args.run_id.startswith("sweep-"):
+        from crossrec.sweeps.driver import sweep_report
+        if store.get_sweep(args.run_id) is None:
+            raise UsageError(f"no sweep {args.run_id!r} in {store.home}")
+        report = sweep_report(store, args.run_id)
+        emit(args, report, _sweep_lines(report))
+        return 0
     run = store.get_run(args.run_id)
     if run is None:
         raise UsageError(f"no run {args.run_id!r} in {store.home}")
@@ -162,8 +204,16 @@ def cmd_worker(args) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.projections < 1:
         raise UsageError(f"--projections must be at least 1, got {args.projections}")
-    return Worker(RunStore(), concurrency=args.concurrency, once=args.once,
-                  projections=args.projections).run()
+    store = RunStore()
+    return Worker(store, concurrency=args.concurrency, once=args.once, projections=args.projections,
+                  **sweep_hooks(store, args.concurrency)).run()
+
+
+def sweep_hooks(store: RunStore, slots: int) -> dict:
+    """The worker drives sweeps: a step each second, and it stays up while one is running."""
+    from crossrec.sweeps.driver import drive
+    return {"tick": lambda: drive(store, slots),
+            "more_to_come": lambda: bool(store.list_sweeps(("running",)))}
 
 
 def cmd_child(args) -> int:
@@ -189,6 +239,19 @@ def add_commands(sub) -> None:
     command(sub, "show", cmd_show, "a run's status and metrics").add_argument("run_id")
     command(sub, "cancel", cmd_cancel, "stop a queued or running run", json=False).add_argument("run_id")
     command(sub, "runs", cmd_runs, "list runs")
+    p = command(sub, "sweep", cmd_sweep, "search a method's settings on validation data (Optuna)")
+    add_pair_args(p)
+    p.add_argument("--method", required=True)
+    p.add_argument("--trials", type=int, default=8)
+    p.add_argument("--space", action="append", default=[], metavar="KEY=SPEC",
+                   help="key=low:high[:log], key=a,b,c or key=value (repeatable); none: every "
+                        "setting's default range")
+    p.add_argument("--sampler", default="tpe", help="tpe, random or grid")
+    p.add_argument("--prune", action="store_true", help="stop trials whose validation curve lags (median)")
+    p.add_argument("--sampler-seed", default="0")
+    p.add_argument("--seed", default="0", help="training seed of every trial")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--concurrency", type=int, default=1, help="trials trained at once")
     p = command(sub, "compare", cmd_compare, "groups, mean/std/CI and paired tests of finished runs")
     p.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     p.add_argument("--baseline", help="method to compare against (default: popularity for cold "

@@ -24,7 +24,7 @@ from crossrec.methods.registry import get_method
 from crossrec.runs.artifacts import PER_USER, RUN_RECORD, ArtifactStore
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.request import validate_request
-from crossrec.runs.store import RunStore
+from crossrec.runs.store import PRUNE, RunStore
 from crossrec.train.trainer import Trainer, TrainingDiverged
 
 HEARTBEAT_SECONDS = 1.0
@@ -33,7 +33,11 @@ POINTS_PER_DOMAIN = 1500   # users per domain kept for plots and alignment metri
 
 
 class RunCancelled(Exception):
-    """The user asked the run to stop."""
+    """The user asked the run to stop (or a sweep pruned it)."""
+
+    def __init__(self, pruned: bool = False):
+        super().__init__("pruned" if pruned else "cancelled")
+        self.pruned = pruned
 
 
 class RunLogger:
@@ -42,7 +46,7 @@ class RunLogger:
     def __init__(self, store: RunStore, run_id: str):
         self.store, self.run_id = store, run_id
         self.progress = 0.0
-        self.cancelled = False
+        self.cancelled = 0  # the store's cancel flag: CANCEL or PRUNE
         self.step = 0
         self.embeddings: dict[str, dict] = {}
         self._stop = threading.Event()
@@ -83,7 +87,7 @@ class RunLogger:
         elif event == "embeddings":
             self.embeddings[payload["stage"]] = payload["vectors"]
         if self.cancelled:
-            raise RunCancelled()
+            raise RunCancelled(pruned=self.cancelled == PRUNE)
 
 
 def sample_points(pair: DomainPair, seed: int) -> pd.DataFrame:
@@ -194,8 +198,9 @@ def execute_run(store: RunStore, run_id: str):
             save_checkpoint(artifacts, run_id, method.model_)
             save_per_user(artifacts, run_id, result.per_user)
             analysis = _save_analysis(store, artifacts, run_id, pair, logger.embeddings, run["seed"])
-    except RunCancelled:
-        store.finish(run_id, "cancelled", error="cancelled by the user")
+    except RunCancelled as stop:
+        store.finish(run_id, "pruned" if stop.pruned else "cancelled",
+                     error="pruned by its sweep" if stop.pruned else "cancelled by the user")
         with contextlib.suppress(Exception):
             save_run_record(store, artifacts, run_id)
         return None

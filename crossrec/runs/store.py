@@ -18,7 +18,8 @@ from pathlib import Path
 
 from crossrec.errors import StoreError
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "pruned")
+CANCEL, PRUNE = 1, 2  # values of runs.cancel_requested
 ACTIVE = ("queued", "running")
 BUSY_TIMEOUT_MS = 30_000
 
@@ -46,11 +47,22 @@ MIGRATIONS = [
         pid INTEGER NOT NULL, host TEXT NOT NULL, started REAL, heartbeat REAL, info TEXT,
         PRIMARY KEY (host, pid));
     """,
+    """
+    ALTER TABLE runs ADD COLUMN sweep_id TEXT;
+    ALTER TABLE runs ADD COLUMN trial INTEGER;
+    CREATE INDEX runs_sweep ON runs(sweep_id);
+    CREATE TABLE sweeps (
+        id TEXT PRIMARY KEY, pair TEXT NOT NULL, method TEXT NOT NULL, space TEXT NOT NULL,
+        trials INTEGER NOT NULL, sampler TEXT NOT NULL, prune INTEGER NOT NULL,
+        sampler_seed INTEGER NOT NULL, seed INTEGER NOT NULL, device TEXT NOT NULL,
+        status TEXT NOT NULL, created REAL NOT NULL, finished REAL, best_run TEXT, error TEXT);
+    """,
 ]
 _JSON_COLUMNS = ("pair", "settings", "metrics", "summary")
 RUN_COLUMNS = ("id", "name", "pair", "pair_name", "method", "settings", "seed", "device", "eval",
                "status", "created", "started", "finished", "heartbeat", "progress", "error",
-               "worker_pid", "worker_host", "cancel_requested", "metrics", "summary")
+               "worker_pid", "worker_host", "cancel_requested", "metrics", "summary", "sweep_id", "trial")
+SWEEP_JSON = ("pair", "space")
 
 
 def default_home() -> Path:
@@ -157,15 +169,57 @@ class RunStore:
     # --- runs ----------------------------------------------------------------------------
     def create_run(self, pair: dict, method: str, settings: dict, seed: int = 0,
                    device: str = "auto", eval_mode: str = "full", name: str | None = None,
-                   pair_name: str | None = None, status: str = "queued") -> str:
+                   pair_name: str | None = None, status: str = "queued", sweep_id: str | None = None,
+                   trial: int | None = None) -> str:
         run_id = new_run_id()
         with self._connect(immediate=True) as con:
             con.execute(
                 "INSERT INTO runs (id, name, pair, pair_name, method, settings, seed, device, eval,"
-                " status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " status, created, sweep_id, trial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, name or f"{method} s{seed}", json.dumps(pair), pair_name or pair_label(pair),
-                 method, json.dumps(settings), seed, device, eval_mode, status, time.time()))
+                 method, json.dumps(settings), seed, device, eval_mode, status, time.time(), sweep_id, trial))
         return run_id
+
+    # --- sweeps --------------------------------------------------------------------------
+    def create_sweep(self, pair: dict, method: str, space: dict, trials: int, sampler: str,
+                     prune: bool, sampler_seed: int, seed: int, device: str = "auto") -> str:
+        sweep_id = "sweep-" + new_run_id()
+        with self._connect(immediate=True) as con:
+            con.execute("INSERT INTO sweeps (id, pair, method, space, trials, sampler, prune, sampler_seed,"
+                        " seed, device, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (sweep_id, json.dumps(pair), method, json.dumps(space), trials, sampler, int(prune),
+                         sampler_seed, seed, device, "running", time.time()))
+        return sweep_id
+
+    def get_sweep(self, sweep_id: str) -> dict | None:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        for key in SWEEP_JSON:
+            out[key] = json.loads(out[key])
+        return out
+
+    def list_sweeps(self, statuses=None) -> list[dict]:
+        sql, args = "SELECT id FROM sweeps", []
+        if statuses:
+            sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args += list(statuses)
+        with self._connect() as con:
+            ids = [r[0] for r in con.execute(sql + " ORDER BY created DESC", args).fetchall()]
+        return [self.get_sweep(i) for i in ids]
+
+    def finish_sweep(self, sweep_id: str, status: str, best_run: str | None = None,
+                     error: str | None = None) -> None:
+        with self._connect(immediate=True) as con:
+            con.execute("UPDATE sweeps SET status=?, best_run=?, error=?, finished=? WHERE id=? "
+                        "AND status='running'", (status, best_run, error, time.time(), sweep_id))
+
+    def sweep_runs(self, sweep_id: str) -> list[dict]:
+        with self._connect() as con:
+            return [self._row(r) for r in con.execute(
+                "SELECT * FROM runs WHERE sweep_id=? ORDER BY trial", (sweep_id,)).fetchall()]
 
     def get_run(self, run_id: str) -> dict | None:
         with self._connect() as con:
@@ -210,12 +264,12 @@ class RunStore:
                 con.execute("UPDATE runs SET heartbeat=?, progress=? WHERE id=?",
                             (time.time(), progress, run_id))
             row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
-        return bool(row and row[0])
+        return int(row[0]) if row and row[0] else 0
 
     def finish(self, run_id: str, status: str, error: str | None = None,
                metrics: dict | None = None, summary: dict | None = None) -> None:
         """End a run (done/failed/cancelled); only an active run can end, and only once."""
-        assert status in ("done", "failed", "cancelled")
+        assert status in ("done", "failed", "cancelled", "pruned")
         with self._connect(immediate=True) as con:
             con.execute(
                 "UPDATE runs SET status=?, error=?, finished=?, metrics=COALESCE(?, metrics), "
@@ -231,6 +285,13 @@ class RunStore:
             summary = json.loads(row[0]) if row and row[0] else {}
             summary.update(fields)
             con.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
+
+    def request_prune(self, run_id: str) -> None:
+        """Ask a running trial to stop as pruned (its curve is kept); a queued one ends at once."""
+        with self._connect(immediate=True) as con:
+            con.execute("UPDATE runs SET status='pruned', finished=? WHERE id=? AND status='queued'",
+                        (time.time(), run_id))
+            con.execute(f"UPDATE runs SET cancel_requested={PRUNE} WHERE id=? AND status='running'", (run_id,))
 
     def request_cancel(self, run_id: str) -> str | None:
         """Ask a run to stop; a queued run is cancelled at once. Returns its status, None if unknown."""

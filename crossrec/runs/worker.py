@@ -66,8 +66,12 @@ class Child:
 
 
 class Worker:
-    def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False, projections: int = 1):
+    def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False, projections: int = 1,
+                 tick=None, more_to_come=None):
+        """`tick()`: called about once a second (the sweep driver, from the layer above);
+        `more_to_come()`: whether runs may still be queued (with `once`, keeps the worker up)."""
         self.store, self.concurrency, self.once = store, max(1, concurrency), once
+        self.tick, self.more_to_come = tick, more_to_come or (lambda: False)
         self.projection_slots = max(1, projections)
         self.pid = os.getpid()
         self.active: list[Child] = []
@@ -166,6 +170,8 @@ class Worker:
                     self.store.worker_beat(self.pid)
                     self.store.beat_owned_runs(self.pid)
                     self.store.fail_dead_runs()
+                    if self.tick is not None:
+                        self.tick()
                     last_beat = now
                 self._reap()
                 while self._training() < self.concurrency:
@@ -176,10 +182,11 @@ class Worker:
                 if self.spare is None and not (self.once and not self._queued()):
                     self.spare = self._spawn()
                 self._project()
-                if self.once and not self.active and not self._queued() and not self.projecting:
+                idle = lambda: not (self.active or self._queued() or self.projecting or self.more_to_come())  # noqa: E731
+                if self.once and idle():
                     self._last_scan = 0.0  # one last look before leaving
                     self._project()
-                if self.once and not self.active and not self._queued() and not self.projecting:
+                if self.once and idle():
                     break
                 time.sleep(POLL_SECONDS)
         finally:

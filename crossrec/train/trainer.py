@@ -193,7 +193,7 @@ class Trainer:
         per_user = evaluate_per_user(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
         metrics = summarize(per_user)
         # validation of the final state, per group: how baselines are chosen without test data
-        valid_groups = evaluate(method.score, self.data, "valid", ("cold", "warm"), self.eval_mode)
+        valid_groups = evaluate(method.score, self.data, "valid", ("cold", "warm", "all"), self.eval_mode)
         after = self._snapshot()
         if after:
             self._emit("embeddings", stage="after", vectors=after)

@@ -1,0 +1,84 @@
+"""Sweeps: Optuna searches on validation data, trials are runs, a killed worker loses nothing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+from crossrec.runs.store import RunStore
+from test_faults import one_line_error
+from test_runs import wait_for
+
+QUICK = ["--space", "epochs=15", "--space", "lr=0.01:0.2:log", "--space", "dim=8,16,32"]
+
+
+def test_a_sweep_runs_its_trials_and_keeps_the_best_on_validation(home):
+    proc = run_cli("sweep", "synthetic-tiny", "--method", "cmf", "--trials", "8", *QUICK,
+                   "--concurrency", "2", "--json", timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    trials = report["trials"]
+    assert len(trials) == 8 and all(t["status"] in ("done", "pruned") for t in trials)
+    first = next(t for t in trials if t["trial"] == 0)
+    assert first["settings"]["lr"] == 0.05 and first["settings"]["dim"] == 8  # the defaults (dim clamped to the list)
+    assert len({json.dumps(t["settings"], sort_keys=True) for t in trials}) > 1  # it searched
+    best = report["best"]
+    assert best["valid"]["ndcg@10"] == max(t["valid"]["ndcg@10"] for t in trials if t["status"] == "done")
+    assert best["valid"]["ndcg@10"] >= first["valid"]["ndcg@10"] and best["test"]["cold"]["n_users"] > 0
+    runs = RunStore(home).list_runs()
+    assert len(runs) == 8 and {r["sweep_id"] for r in runs} == {report["sweep_id"]}
+    shown = json.loads(run_cli("show", report["sweep_id"], "--json").stdout)
+    assert [t["run_id"] for t in shown["trials"]] == [t["run_id"] for t in trials]
+
+
+@pytest.mark.parametrize("space, words", [
+    (["--space", "nope=1:2"], ["unknown sweep key"]),
+    (["--space", "lr=0.0:20"], ["inside"]),
+    (["--space", "dim=,"], ["empty"]),
+    (["--space", "lr=0.01:0.1", "--sampler", "grid"], ["grid"]),
+    (["--space", "shift=0.1:0.9"], ["unknown sweep key"]),  # knobs are for synthetic pairs only
+])
+def test_bad_spaces_exit_2_with_one_line(home, tmp_path, space, words):
+    if "shift" in space[1]:
+        source, target = tmp_path / "s.csv", tmp_path / "t.csv"
+        source.write_text("user,item\n" + "".join(f"u{k},{k % 7}\n" for k in range(60)))
+        target.write_text("user,item\n" + "".join(f"u{k},{k % 5}\nu{k},{k % 3 + 5}\n" for k in range(60)))
+        args = ["--source", source, "--target", target]
+    else:
+        args = ["synthetic-tiny"]
+    one_line_error(run_cli("sweep", *args, "--method", "cmf", *space), *words)
+
+
+def test_a_sweep_whose_worker_is_killed_finishes_under_a_new_worker(home):
+    sweep = subprocess.Popen([sys.executable, "-m", "crossrec", "sweep", "synthetic-tiny", "--method", "cmf",
+                              "--trials", "4", "--space", "epochs=400", "--space", "patience=400",
+                              "--space", "lr=0.01:0.2:log", "--json"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    store = RunStore(home)
+    try:
+        victim = wait_for(lambda: next((r for r in store.list_runs(("running",)) if store.count_metrics(r["id"])), None),
+                          300, "a trial to train")
+        os.kill(sweep.pid, signal.SIGKILL)  # the worker only: its training child dies with it
+        sweep.wait(10)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+    # a new worker drives the sweep on; the remaining trials are quick
+    with store._connect(immediate=True) as con:  # shorten what is left (the space is the sweep's own)
+        row = con.execute("SELECT space FROM sweeps").fetchone()
+        space = json.loads(row[0])
+        space["epochs"]["value"] = space["patience"]["value"] = 5
+        con.execute("UPDATE sweeps SET space=?", (json.dumps(space),))
+    proc = run_cli("worker", "--once", timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    (sweep_row,) = store.list_sweeps()
+    assert sweep_row["status"] == "done"
+    trials = store.sweep_runs(sweep_row["id"])
+    assert len(trials) == 4
+    killed = store.get_run(victim["id"])
+    assert killed["status"] == "failed" and "died" in killed["error"]
+    assert sum(t["status"] == "done" for t in trials) == 3
