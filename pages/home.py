@@ -3,8 +3,10 @@
 import streamlit as st
 
 from crossrec.runs.recovery import orphan_runs, recover_runs
+from crossrec.sweeps.demo import demo_sweeps, launch_shift_demo, shift_curve
+from crossrec.viz.compare import shift_figure
 
-from pages.state import store
+from pages.state import ensure_execution, method_cards, store
 from pages.widgets import page_setup, runs_frame
 
 page_setup()
@@ -34,6 +36,21 @@ if orphans:
     if st.button("Recover these runs"):
         st.toast(f"Recovered {len(recover_runs(store().home)['restored'])} run(s)")
         st.rerun()
+
+st.subheader("Teaching demo: transfer vs domain shift")
+demo = demo_sweeps(store())
+st.write("How much does a shift of tastes between domains cost transfer? cmf, emcdr and popularity on "
+         "the synthetic pair with its `shift` knob at 0, 0.25, 0.5, 0.75 and 1, two seeds each "
+         "(30 runs, a few minutes on a laptop).")
+if st.button("Run the demo", disabled=bool(demo) and any(store().get_sweep(i)["status"] == "running" for i in demo)):
+    demo = launch_shift_demo(store(), method_cards() or [], st.session_state.get("demo_pair", "synthetic"),
+                             fixed=st.session_state.get("demo_fixed"))
+    ensure_execution()
+if demo:
+    finished = sum(r["status"] in ("done", "failed") for i in demo for r in store().sweep_runs(i))
+    total = sum(store().get_sweep(i)["trials"] for i in demo)
+    st.progress(finished / max(1, total), text=f"{finished} of {total} runs finished")
+    st.plotly_chart(shift_figure(shift_curve(store(), demo)), width="stretch", key="shift-demo")
 
 st.subheader("Recent runs")
 runs = store().list_runs(limit=10)

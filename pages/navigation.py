@@ -10,5 +10,6 @@ def app_pages() -> list:
         st.Page("pages/train.py", title="Train", icon=":material/rocket_launch:"),
         st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+        st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
         st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     ]

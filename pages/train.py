@@ -5,23 +5,13 @@ import streamlit as st
 from crossrec.errors import SettingError
 from crossrec.eval.modes import EVAL_MODES
 from crossrec.runs.request import SEED_MAX, validate_request
-from pages.state import current_pair_ref, executor, method_cards, pair_label
+from pages.state import current_pair_ref, executor, pair_label
 from pages.train_form import settings_form
-from pages.widgets import devices, page_setup
+from pages.widgets import devices, page_setup, require_method_cards
 
 page_setup()
 st.title("Train")
-if method_cards() is None:
-    st.info("Starting the worker… the method catalog appears here in a moment.")
-
-    @st.fragment(run_every=2.0)
-    def wait_for_catalog():
-        if method_cards() is not None:
-            st.rerun()
-
-    wait_for_catalog()
-    st.stop()
-cards = {c["name"]: c for c in method_cards()}
+cards = {c["name"]: c for c in require_method_cards()}
 ref = current_pair_ref()
 st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page)")
 

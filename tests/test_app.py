@@ -122,3 +122,44 @@ def test_monitor_compare_embeddings_show_a_finished_run(app):
     goto(app, "pages/embeddings.py")
     assert len(app.get("plotly_chart")) >= 2
     assert app.dataframe  # alignment metrics before/after
+
+
+def test_sweep_page_launches_a_sweep_and_the_best_settings(app, home):
+    app.session_state["pair_ref"] = {"catalog": "synthetic-tiny"}
+    goto(app, "pages/sweep.py")
+    [n for n in app.number_input if n.label == "Trials"][0].set_value(2)
+    next(m for m in app.multiselect if m.label == "Settings to search").set_value(["lr", "dim"])
+    next(b for b in app.button if b.label == "Launch sweep").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    store = RunStore(home)
+    (sweep,) = store.list_sweeps()
+    assert set(sweep["space"]) == {"lr", "dim"}
+    wait_until(lambda: store.get_sweep(sweep["id"])["status"] != "running", 900)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert store.get_sweep(sweep["id"])["status"] == "done"
+    assert len(app.dataframe[0].value) == 2 and len(app.get("plotly_chart")) >= 3
+    next(b for b in app.button if b.label == "Launch best over these seeds").click().run()
+    launched = [r for r in store.list_runs() if r["sweep_id"] is None]
+    assert len(launched) == 3 and {r["seed"] for r in launched} == {0, 1, 2}
+
+
+def test_home_launches_the_teaching_demo(app, home):
+    app.session_state["demo_pair"] = "synthetic-tiny"
+    app.session_state["demo_fixed"] = {"epochs": 3}
+    next(b for b in app.button if b.label == "Run the demo").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    sweeps = RunStore(home).list_sweeps()
+    assert sorted(s["method"] for s in sweeps) == sorted(["cmf", "emcdr", "popularity"] * 2)
+    assert all(s["sampler"] == "grid" and s["trials"] == 5 for s in sweeps)
+    assert any("runs finished" in p.text for p in app.get("progress"))
+
+
+def wait_until(predicate, timeout):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(1)
+    raise AssertionError("timed out")

@@ -11,7 +11,7 @@ from browser import CHROMIUM, browser_page, running_app, shot, wait_app_idle
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None and not __import__("os").path.exists(CHROMIUM),
                                 reason="Debian chromium not installed")
 
-NAV = ["Home", "Data", "Train", "Monitor", "Compare", "Embeddings"]
+NAV = ["Home", "Data", "Train", "Monitor", "Compare", "Sweep", "Embeddings"]
 
 
 def _nav(page, name):
@@ -105,7 +105,7 @@ def test_bad_uploads_show_one_sentence_and_lose_nothing(tmp_path):
         wait_app_idle(page)
         nav = page.locator("[data-testid='stSidebarNav']")
         nav.get_by_text("Monitor", exact=True).wait_for(timeout=30000)
-        for helper in ("state", "widgets", "navigation", "train form", "data upload"):
+        for helper in ("state", "widgets", "navigation", "train form", "data upload", "sweep form", "sweep view"):
             assert nav.get_by_text(helper, exact=True).count() == 0, helper  # app.py's menu, not pages/*.py
         # the deep link kept its page: the Data page's tabs are there
         page.get_by_role("tab", name="Upload your own").wait_for(timeout=30000)
@@ -128,3 +128,36 @@ def test_bad_uploads_show_one_sentence_and_lose_nothing(tmp_path):
     assert (data / "kept-pair" / "pair.json").exists()
     assert RunStore(home).get_run(run_id)["status"] == "done"
     assert sorted(p.name for p in data.iterdir() if not p.name.startswith(".")) == ["kept-pair"]
+
+
+def test_sweep_page_in_chromium(tmp_path):
+    from crossrec.runs.store import RunStore
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    with running_app(home, data) as url, browser_page() as page:
+        page.goto(url + "/data")
+        wait_app_idle(page)
+        page.get_by_role("combobox").first.click()
+        page.get_by_role("option", name="synthetic-tiny").first.click()
+        page.get_by_text("Use this pair for training").click()
+        wait_app_idle(page)
+        _nav(page, "Sweep")
+        page.get_by_text("Launch sweep", exact=True).wait_for(timeout=120000)
+        trials = page.get_by_label("Trials", exact=True)
+        trials.fill("2")
+        page.get_by_role("button", name="Launch sweep").click()
+        store = RunStore(home)
+        page.wait_for_function("() => document.body.innerText.includes('Status: done')", timeout=600000)
+        page.locator(".js-plotly-plot .parcoords").first.wait_for(timeout=60000)
+        shot(page, "sweep")
+        page.get_by_role("button", name="Launch best over these seeds").click()
+        wait_app_idle(page)
+        launched = lambda: [r for r in store.list_runs() if r["sweep_id"] is None]  # noqa: E731
+        page.wait_for_function("() => true")  # let the rerun finish writing
+        for _ in range(60):
+            if len(launched()) == 3:
+                break
+            page.wait_for_timeout(1000)
+        assert len(launched()) == 3
+        assert page.locator("[data-testid='stException']").count() == 0

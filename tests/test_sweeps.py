@@ -82,3 +82,32 @@ def test_a_sweep_whose_worker_is_killed_finishes_under_a_new_worker(home):
     killed = store.get_run(victim["id"])
     assert killed["status"] == "failed" and "died" in killed["error"]
     assert sum(t["status"] == "done" for t in trials) == 3
+
+
+def test_the_teaching_sweep_draws_transfer_against_shift(home):
+    from crossrec.methods.catalog import all_cards
+    from crossrec.sweeps.demo import launch_shift_demo, shift_curve
+    from crossrec.viz.compare import shift_figure
+    store = RunStore(home)
+    ids = launch_shift_demo(store, all_cards(), "synthetic-tiny", shifts=(0.0, 1.0), fixed={"epochs": 5})
+    proc = run_cli("worker", "--once", "--concurrency", "2", timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    curve = shift_curve(store, ids)
+    assert len(curve) == 6 and (curve["n"] == 2).all() and curve["std"].notna().all()
+    cmf = curve[curve["method"] == "cmf"].set_index("shift")["mean"]
+    values = [r["metrics"]["cold"]["ndcg@10"] for i in ids if store.get_sweep(i)["method"] == "cmf"
+              for r in store.sweep_runs(i) if r["pair"]["catalog"].endswith("shift=0.0")]
+    assert cmf[0.0] == pytest.approx(sum(values) / len(values))
+    figure = shift_figure(curve)
+    assert len(figure.data) == 3 and figure.layout.xaxis.title.text.startswith("domain shift")
+
+
+def test_the_page_form_is_checked_like_the_cli(home):
+    from crossrec.errors import SettingError
+    from crossrec.methods.catalog import all_cards
+    from crossrec.sweeps.driver import create_sweep
+    cmf = next(c for c in all_cards() if c["name"] == "cmf")
+    bad = {"lr": {"kind": "float", "low": 0.5, "high": 20.0, "log": True, "target": "setting"}}
+    with pytest.raises(SettingError, match="must lie inside"):
+        create_sweep(RunStore(home), cmf, {"catalog": "synthetic-tiny"}, bad, 2, "tpe", False, 0, 0)
+    assert RunStore(home).list_sweeps() == []

@@ -73,6 +73,10 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
+def new_sweep_id() -> str:
+    return "sweep-" + new_run_id()
+
+
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -182,8 +186,9 @@ class RunStore:
 
     # --- sweeps --------------------------------------------------------------------------
     def create_sweep(self, pair: dict, method: str, space: dict, trials: int, sampler: str,
-                     prune: bool, sampler_seed: int, seed: int, device: str = "auto") -> str:
-        sweep_id = "sweep-" + new_run_id()
+                     prune: bool, sampler_seed: int, seed: int, device: str = "auto",
+                     sweep_id: str | None = None) -> str:
+        sweep_id = sweep_id or new_sweep_id()
         with self._connect(immediate=True) as con:
             con.execute("INSERT INTO sweeps (id, pair, method, space, trials, sampler, prune, sampler_seed,"
                         " seed, device, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 from crossrec.data.catalog import synthetic_settings
 from crossrec.errors import SettingError
-from crossrec.runs.store import ACTIVE, RunStore
+from crossrec.runs.store import ACTIVE, RunStore, new_sweep_id
+from crossrec.sweeps.space import check_space
 
 OBJECTIVE = "ndcg@10"
 SAMPLERS = ("tpe", "random", "grid")
@@ -26,7 +27,7 @@ def objective(run: dict) -> float | None:
     return valid.get(OBJECTIVE)
 
 
-def _storage(store: RunStore):
+def study_storage(store: RunStore):
     import optuna
     return optuna.storages.RDBStorage(f"sqlite:///{store.home / 'optuna.sqlite'}",
                                       engine_kwargs={"connect_args": {"timeout": 30}})
@@ -63,7 +64,7 @@ def _study(store: RunStore, sweep: dict):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2) if sweep["prune"] \
         else optuna.pruners.NopPruner()
-    storage = _storage(store)
+    storage = study_storage(store)
     n_trials = len(storage.get_all_trials(storage.get_study_id_from_name(sweep["id"]), deepcopy=False))
     return optuna.load_study(study_name=sweep["id"], storage=storage, sampler=_sampler(sweep, n_trials),
                              pruner=pruner)
@@ -88,6 +89,7 @@ def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: i
     """Store the sweep and its study; the defaults are enqueued as trial 0."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    check_space(card["settings"], space)
     if sampler not in SAMPLERS:
         raise SettingError(f"unknown sampler {sampler!r}; use {', '.join(SAMPLERS)}")
     if sampler == "grid" and any(s["kind"] in ("float", "int") for s in space.values()):
@@ -96,12 +98,14 @@ def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: i
         raise SettingError("nothing to search: every key of the space is fixed")
     if trials < 1:
         raise SettingError(f"--trials must be at least 1, got {trials}")
-    sweep_id = store.create_sweep(pair, card["name"], space, trials, sampler, prune, sampler_seed, seed, device)
-    study = optuna.create_study(study_name=sweep_id, storage=_storage(store), direction="maximize")
+    sweep_id = new_sweep_id()  # the study first: a worker may drive the sweep as soon as its row exists
+    study = optuna.create_study(study_name=sweep_id, storage=study_storage(store), direction="maximize")
     defaults = {r["name"]: r["default"] for r in card["settings"]}
     knobs = _knobs(pair)
-    study.enqueue_trial(default_params(space, defaults, knobs), skip_if_exists=True)
-    return sweep_id
+    if sampler != "grid":  # a grid is the user's explicit values; the defaults may lie off it
+        study.enqueue_trial(default_params(space, defaults, knobs), skip_if_exists=True)
+    return store.create_sweep(pair, card["name"], space, trials, sampler, prune, sampler_seed, seed, device,
+                              sweep_id=sweep_id)
 
 
 def _knobs(pair: dict) -> dict:

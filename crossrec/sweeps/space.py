@@ -88,6 +88,29 @@ def parse_space(schema: list[dict], specs: list[str], knobs_allowed: bool) -> di
     return space
 
 
+def check_space(schema: list[dict], space: dict) -> None:
+    """Every spec inside its setting's (or knob's) valid range; raises a one-line SettingError.
+    The CLI's parser checks as it parses; the Sweep page's form is checked here."""
+    rows = {r["name"]: r for r in schema}
+    for name, spec in space.items():
+        if spec["target"] == "knob":
+            if name not in KNOBS:
+                raise SettingError(f"unknown synthetic knob {name!r}")
+            low, high = SyntheticSettings.RANGES[name]
+        elif name in rows:
+            low, high = rows[name].get("low"), rows[name].get("high")
+        else:
+            raise SettingError(f"unknown sweep key {name!r}; settings: {', '.join(rows)}")
+        if spec["kind"] == "choice" and not spec["choices"]:
+            raise SettingError(f"sweep {name}: pick at least one value")
+        if spec["kind"] in ("int", "float"):
+            if not (low <= spec["low"] < spec["high"] <= high):
+                raise SettingError(f"sweep {name}: the range {spec['low']}..{spec['high']} must lie inside "
+                                   f"[{low}, {high}] with from < to")
+            if spec["log"] and spec["low"] <= 0:
+                raise SettingError(f"sweep {name}: a log range needs from > 0")
+
+
 def full_space(schema: list[dict], given: dict, search_defaults: bool) -> dict:
     """The given specs plus, when `search_defaults`, every setting's default space."""
     space = {}

@@ -26,3 +26,29 @@ def metric_bars(result: dict, metric: str = "ndcg@10"):
                     error_y=dict(type="data", array=plus, arrayminus=minus, visible=True))
     fig.update_layout(barmode="group", yaxis_title=metric, xaxis_tickangle=-30)
     return style(fig, 380, f"{metric} by experiment (mean, 95% CI over runs)")
+
+
+def shift_figure(curve, metric: str = "cold NDCG@10"):
+    """The teaching sweep's curve: metric against domain shift per method, ± std over seeds."""
+    fig = go.Figure()
+    if curve.empty:
+        return style(fig, 300, "No finished trials yet")
+    for k, (method, part) in enumerate(curve.groupby("method", sort=False)):
+        fig.add_scatter(x=part["shift"], y=part["mean"], mode="lines+markers", name=method,
+                        error_y=dict(type="data", array=part["std"].fillna(0), visible=True))
+    fig.update_layout(xaxis_title="domain shift (0 = same tastes, 1 = unrelated)", yaxis_title=metric)
+    return style(fig, 380, f"Transfer vs domain shift: {metric} (mean ± std over seeds)")
+
+
+def parallel_coordinates(trials: list[dict], objective: str = "ndcg@10"):
+    """Settings of finished trials against their validation metric (numeric settings only)."""
+    done = [t for t in trials if t["status"] == "done" and t["valid"].get(objective) is not None]
+    if not done:
+        return style(go.Figure(), 300, "No finished trial yet")
+    names = sorted({k for t in done for k, v in t["settings"].items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    values = [t["valid"][objective] for t in done]
+    dims = [dict(label=n, values=[t["settings"].get(n) for t in done]) for n in names]
+    dims.append(dict(label=f"valid {objective}", values=values))
+    fig = go.Figure(go.Parcoords(line=dict(color=values, colorscale="Viridis", showscale=True), dimensions=dims))
+    return style(fig, 380, "Settings of each trial against its validation metric")
