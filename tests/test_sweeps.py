@@ -111,3 +111,25 @@ def test_the_page_form_is_checked_like_the_cli(home):
     with pytest.raises(SettingError, match="must lie inside"):
         create_sweep(RunStore(home), cmf, {"catalog": "synthetic-tiny"}, bad, 2, "tpe", False, 0, 0)
     assert RunStore(home).list_sweeps() == []
+
+
+def test_a_lagging_trial_is_pruned_and_keeps_its_curve(home):
+    import optuna
+    from crossrec.methods.catalog import all_cards
+    from crossrec.sweeps.driver import create_sweep, study_storage
+    store = RunStore(home)
+    cmf = next(c for c in all_cards() if c["name"] == "cmf")
+    fixed = {k: {"kind": "fixed", "value": 150, "target": "setting"} for k in ("epochs", "patience")}
+    space = {"lr": {"kind": "choice", "choices": [0.05, 1e-6], "target": "setting"}, **fixed}
+    sweep_id = create_sweep(store, cmf, {"catalog": "synthetic-tiny"}, space, 4, "random", True, 0, 0)
+    study = optuna.load_study(study_name=sweep_id, storage=study_storage(store))
+    for lr in (0.05, 0.05, 1e-6):  # after the defaults: two good trials, then one that cannot learn
+        study.enqueue_trial({"lr": lr})
+    proc = run_cli("worker", "--once", timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    trials = store.sweep_runs(sweep_id)
+    assert [t["status"] for t in trials] == ["done", "done", "done", "pruned"]
+    pruned = trials[-1]
+    curve = [m for m in store.metrics(pruned["id"]) if m["name"] == "valid_ndcg@10"]
+    assert len(curve) >= 3 and pruned["error"] == "pruned by its sweep"
+    assert store.get_sweep(sweep_id)["status"] == "done"
