@@ -25,6 +25,17 @@ def home_processes(home: Path) -> list[psutil.Process]:
     return found
 
 
+def home_cmdlines(home: Path) -> list[str]:
+    """Command lines of the home's live processes (one that exits meanwhile is skipped)."""
+    lines = []
+    for proc in home_processes(home):
+        try:
+            lines.append(" ".join(proc.cmdline()))
+        except psutil.Error:
+            continue
+    return lines
+
+
 def kill_home_processes(home: Path) -> list[str]:
     """SIGKILL every process of `home`; returns what was running ("pid cmdline")."""
     procs = home_processes(home)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 
-from processes import home_processes, kill_home_processes
+from processes import home_cmdlines, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
 from crossrec.runs.store import RunStore
 from crossrec.runs.worker import ensure_worker
@@ -61,8 +61,8 @@ def test_concurrent_callers_start_one_worker(home):
             t.join()
         assert len({r["pid"] for r in records}) == 1
         wait_for(lambda: store.live_workers(), 300, "the worker to beat")
-        workers = [p for p in home_processes(home) if "worker" in p.cmdline()]
-        assert [p.pid for p in workers] == [records[0]["pid"]]
+        workers = [line for line in home_cmdlines(home) if line.endswith("-m crossrec worker")]
+        assert len(workers) == 1
         assert ensure_worker(store)["pid"] == records[0]["pid"]
     finally:
         kill_home_processes(home)
@@ -82,7 +82,7 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
     most = {"projection": 0, "child": 0}
     try:
         def finished():
-            procs = [" ".join(p.cmdline()) for p in home_processes(home)]
+            procs = home_cmdlines(home)
             most["projection"] = max(most["projection"], sum("crossrec.runs.projections" in c for c in procs))
             most["child"] = max(most["child"], sum("crossrec _child" in c for c in procs))
             return worker.poll() is not None

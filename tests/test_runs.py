@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, run_cli
 from crossrec.runs.store import MIGRATIONS, RunStore

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 
 from crossrec.errors import UsageError
 from crossrec.runs.request import check_seed
