@@ -148,6 +148,10 @@ class Worker:
                          "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
                 log.close()
 
+    def _idle(self) -> bool:
+        """Nothing training, queued, projecting, or about to be queued (a running sweep)."""
+        return not (self.active or self._queued() or self.projecting or self.more_to_come())
+
     def _queued(self) -> bool:
         return bool(self.store.list_runs(("queued",), limit=1))
 
@@ -182,11 +186,10 @@ class Worker:
                 if self.spare is None and not (self.once and not self._queued()):
                     self.spare = self._spawn()
                 self._project()
-                idle = lambda: not (self.active or self._queued() or self.projecting or self.more_to_come())  # noqa: E731
-                if self.once and idle():
+                if self.once and self._idle():
                     self._last_scan = 0.0  # one last look before leaving
                     self._project()
-                if self.once and idle():
+                if self.once and self._idle():
                     break
                 time.sleep(POLL_SECONDS)
         finally:

@@ -9,6 +9,7 @@ NDCG@10 of all validation users only.
 from __future__ import annotations
 
 import fcntl
+import functools
 import math
 from contextlib import contextmanager
 
@@ -28,9 +29,14 @@ def objective(run: dict) -> float | None:
 
 
 def study_storage(store: RunStore):
+    """The Optuna storage of a home, made once per process (the driver asks every second)."""
+    return _storage_at(str(store.home / "optuna.sqlite"))
+
+
+@functools.lru_cache(maxsize=8)
+def _storage_at(path: str):
     import optuna
-    return optuna.storages.RDBStorage(f"sqlite:///{store.home / 'optuna.sqlite'}",
-                                      engine_kwargs={"connect_args": {"timeout": 30}})
+    return optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": 30}})
 
 
 def _distributions(space: dict) -> dict:
