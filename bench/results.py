@@ -14,6 +14,7 @@ Rendering uses the same comparison code as the dashboard (`crossrec.analysis.com
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
 import sys
@@ -76,8 +77,11 @@ def store_row(row: dict) -> None:
     """Add a row to its pair's file, replacing one of the same method and seeds."""
     path = DATA / f"{row['pair']}.jsonl"
     same = lambda r: (r["method"], r["seed"], r.get("split_seed")) == (row["method"], row["seed"], row["split_seed"])  # noqa: E731
-    rows = [r for r in read_rows(path) if not same(r)] + [row]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    # Two `run` commands may finish at once (one per core): serialise the read-modify-write.
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = [r for r in read_rows(path) if not same(r)] + [row]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
 def read_rows(path: Path) -> list[dict]:

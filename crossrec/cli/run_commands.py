@@ -96,7 +96,9 @@ def cmd_sweep(args) -> int:
                             check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    Worker(store, concurrency=args.concurrency, once=True, **sweep_hooks(store, args.concurrency)).run()
+    # No projections here: the command ends when its trials do; the app's worker projects later.
+    Worker(store, concurrency=args.concurrency, once=True, projections=0,
+           **sweep_hooks(store, args.concurrency)).run()
     report = sweep_report(store, sweep_id)
     emit(args, report, _sweep_lines(report))
     return 0

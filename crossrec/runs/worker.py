@@ -69,10 +69,11 @@ class Worker:
     def __init__(self, store: RunStore, concurrency: int = 1, once: bool = False, projections: int = 1,
                  tick=None, more_to_come=None):
         """`tick()`: called about once a second (the sweep driver, from the layer above);
-        `more_to_come()`: whether runs may still be queued (with `once`, keeps the worker up)."""
+        `more_to_come()`: whether runs may still be queued (with `once`, keeps the worker up);
+        `projections=0`: compute no UMAP/t-SNE (a later worker's scan finds the runs that lack them)."""
         self.store, self.concurrency, self.once = store, max(1, concurrency), once
         self.tick, self.more_to_come = tick, more_to_come or (lambda: False)
-        self.projection_slots = max(1, projections)
+        self.projection_slots = max(0, projections)
         self.pid = os.getpid()
         self.active: list[Child] = []
         self.spare: Child | None = None
@@ -132,7 +133,7 @@ class Worker:
             if process.poll() is not None:
                 del self.projecting[run_id]
         if len(self.projecting) >= self.projection_slots or time.time() - self._last_scan < SCAN_SECONDS:
-            return
+            return  # (with no slots, never)
         self._last_scan = time.time()
         for run in self.store.list_runs(("done",), limit=200):
             if len(self.projecting) >= self.projection_slots:
