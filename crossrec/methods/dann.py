@@ -1,4 +1,4 @@
-"""Domain-adversarial alignment of user representations (DANN)."""
+"""Domain-adversarial transfer of users' rating patterns (DANN, as DARec builds it for CDR)."""
 
 from __future__ import annotations
 
@@ -10,78 +10,139 @@ from torch import nn
 from crossrec.losses.adversarial import (DomainAdversarialLoss, DomainDiscriminator,
                                          WarmStartGradientReverseLayer)
 from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
 from crossrec.methods.registry import register
-from crossrec.models.mf import MLP, shared_user_tables
+from crossrec.models.history import HistoryEncoder
+from crossrec.models.mf import MLP
 from crossrec.tensors.sampling import joint_triples
+
+DOMAINS = ("source", "target")
 
 
 @dataclass
 class DANNSettings(CommonSettings):
-    epochs: int = setting(50, "maximum epochs", 1, 10_000)
+    lr: float = setting(0.001, "Adam learning rate", 1e-6, 1.0)
+    weight_decay: float = setting(0.0001, "L2 penalty on the rows a step touches", 0.0, 10.0)
+    epochs: int = setting(50, "maximum epochs of the adversarial phase", 1, 10_000)
+    pretrain_epochs: int = setting(5, "epochs of each domain's own autoencoding before alignment", 0, 10_000)
     adv_weight: float = setting(0.1, "weight of the adversarial (domain confusion) loss", 0.0, 100.0)
-    dense_lr: float = setting(0.001, "Adam learning rate of encoders and discriminator", 1e-6, 1.0)
+    cross_weight: float = setting(1.0, "weight of predicting one domain from the other's history", 0.0, 100.0)
     warmup_steps: int = setting(500, "steps over which gradient reversal warms up to full strength", 1, 10**7)
+    history: int = setting(50, "history items sampled per user and step (all at evaluation)", 1, 100_000)
 
 
 @register("dann")
 class DANN(Method):
-    """Users get a shared embedding e_u and one encoder per domain, h^S = f_S(e_u), h^T = f_T(e_u).
-    Each domain is trained with BPR on its own representation; a domain discriminator D learns
-    to tell h^S from h^T while, through a gradient reversal layer, the encoders learn to fool it,
-    so source-side knowledge lands where the target scorer can use it.
+    """A user is encoded from their history in either domain, x^D_u = tanh(mean of the input
+    vectors of their D items) (U-AutoRec's encoder), and a *shared* extractor maps both to
+    z = F(x^D_u). Two rating predictors score items of each domain, s^D(z, i) = z·q^D_i + b^D_i.
 
-    Ganin & Lempitsky. Unsupervised Domain Adaptation by Backpropagation. ICML 2015 (and
-    Ganin et al., JMLR 2016). The GAN-style minimax of Goodfellow et al. (NeurIPS 2014) on user
-    representations.
+    Training (DARec, Yuan et al., IJCAI 2019, after Ganin & Lempitsky, ICML 2015):
+    1. `pretrain`: each domain autoencodes its own histories (BPR on s^D(F(x^D_u)), the scored
+       item left out of the input), so the two domains' representations start apart;
+    2. `adversarial`: the same, plus each predictor is trained on the *other* domain's
+       representation of the shared users (s^T(F(x^S_u)) for users with both histories, as DARec
+       trains both predictors on the shared representation), plus a domain discriminator D on
+       F(x^S) vs F(x^T) behind a gradient reversal layer, so F learns features D cannot tell
+       apart. The target predictor then fits source-side representations of users it never saw.
+    A user with target history is scored from it; a cold user from their source history.
     """
 
     family = "adversarial alignment"
-    summary = ("Trains both domains with domain-specific user encoders while a discriminator tries\n"
-               "to tell them apart; gradient reversal makes the encoders fool it (GAN-style).")
-    paper = "Ganin & Lempitsky. Unsupervised Domain Adaptation by Backpropagation. ICML 2015"
-    loss_latex = (r"\min_{E,f,Q}\max_{D}\ \mathcal{L}_{BPR}^S + \mathcal{L}_{BPR}^T - \lambda\Big["
-                  r"\mathbb{E}_{u\sim S}\ln D(f_S(e_u)) + \mathbb{E}_{u\sim T}\ln\big(1 - D(f_T(e_u))\big)\Big]")
+    summary = ("Encodes users from their history in either domain with one shared extractor; a\n"
+               "discriminator behind gradient reversal makes source and target encodings alike.")
+    paper = ("Yuan, Yao & Benatallah. DARec: Deep Domain Adaptation for Cross-Domain Recommendation "
+             "via Transferring Rating Patterns. IJCAI 2019 (DANN: Ganin & Lempitsky, ICML 2015)")
+    loss_latex = (r"\min_{P,F,Q}\max_{D}\ \sum_{D\in\{S,T\}}\mathcal{L}_{BPR}\big(F(x^D_u);Q^D\big) + "
+                  r"\mathcal{L}_{BPR}\big(F(x^S_u);Q^T\big) + \mathcal{L}_{BPR}\big(F(x^T_u);Q^S\big) "
+                  r"- \lambda\Big[\mathbb{E}_{u}\ln D(F(x^S_u)) + \mathbb{E}_{u}\ln\big(1 - D(F(x^T_u))\big)\Big]")
     Settings = DANNSettings
 
     def build(self, data, generator):
         d = self.settings.dim
+        n_items = {"source": data.n_source_items, "target": data.n_target_items}
         model = nn.ModuleDict({
-            **shared_user_tables(data.n_users, data.n_source_items, data.n_target_items, d),
-            "f_source": MLP([d, d, d]), "f_target": MLP([d, d, d]),
-            "discriminator": DomainDiscriminator(d),
+            **{f"{dom}_history": HistoryEncoder(n_items[dom], d) for dom in DOMAINS},
+            **{f"{dom}_items": nn.Embedding(n_items[dom], d) for dom in DOMAINS},
+            **{f"{dom}_bias": nn.Embedding(n_items[dom], 1) for dom in DOMAINS},
+            "extractor": MLP([d, d, d]), "discriminator": DomainDiscriminator(d),
         })
+        for dom in DOMAINS:
+            nn.init.normal_(model[f"{dom}_items"].weight, std=0.1)
+            nn.init.zeros_(model[f"{dom}_bias"].weight)
         self.adversarial_ = DomainAdversarialLoss(
             model["discriminator"], WarmStartGradientReverseLayer(max_iters=self.settings.warmup_steps))
         return model
 
     def plan(self):
         s = self.settings
-        return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g),
-                      step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.dense_lr),
-                      epochs=s.epochs, after_step=lambda: self.adversarial_.grl.step())]
 
-    def _domain(self, triple, encoder, items):
+        def phase(name, epochs, adversarial):
+            return Phase(name, batches=lambda g: joint_triples(self.data_, s.batch_size, g),
+                         step=lambda batch: self.training_step(batch, adversarial),
+                         optimizers=lambda: [torch.optim.Adam(self.model_.parameters(), lr=s.lr)],
+                         epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
+                         after_step=self.adversarial_.grl.step if adversarial else None)
+
+        return ([phase("pretrain", s.pretrain_epochs, False)] if s.pretrain_epochs else []) + \
+            [phase("adversarial", s.epochs, True)]
+
+    # --- pieces ----------------------------------------------------------------------------
+    def _table(self, domain):
+        return self.data_.source if domain == "source" else self.data_.target
+
+    def _predict(self, domain, z, items):
+        return (z * self.model_[f"{domain}_items"](items)).sum(-1) + self.model_[f"{domain}_bias"](items).squeeze(-1)
+
+    def _bpr(self, domain, z, triple):
         u, i, j = triple
-        e = self.model_["users"](u)
-        h = self.model_[encoder](e)
-        qi, qj = self.model_[items](i), self.model_[items](j)
-        return h, bpr_loss((h * qi).sum(-1), (h * qj).sum(-1)), l2_penalty(e, qi, qj)
+        qi, qj = self.model_[f"{domain}_items"](i), self.model_[f"{domain}_items"](j)
+        return bpr_loss(self._predict(domain, z, i), self._predict(domain, z, j)), l2_penalty(qi, qj)
 
-    def training_step(self, batch):
-        hs, rec_s, reg_s = self._domain(batch["source"], "f_source", "source_items")
-        ht, rec_t, reg_t = self._domain(batch["target"], "f_target", "target_items")
-        adv = self.adversarial_(hs, ht)
-        n = len(batch["source"][0]) + len(batch["target"][0])  # BPR terms are sums over rows
-        loss = rec_s + rec_t + self.settings.weight_decay * (reg_s + reg_t) + self.settings.adv_weight * n * adv
-        return {"loss": loss, "rec_source": rec_s, "rec_target": rec_t, "adversarial": adv,
-                "domain_accuracy": torch.tensor(self.adversarial_.domain_accuracy)}
+    def training_step(self, batch, adversarial: bool):
+        s, m = self.settings, self.model_
+        users, inverse = torch.unique(torch.cat([batch["source"][0], batch["target"][0]]), return_inverse=True)
+        row_of = dict(zip(DOMAINS, inverse.split([len(batch["source"][0]), len(batch["target"][0])])))
+        sampled = {dom: m[f"{dom}_history"].sampled(self._table(dom), users, s.history) for dom in DOMAINS}
+        losses, total, reg, n_rows = {}, 0.0, 0.0, 0
+        for dom in DOMAINS:
+            u, i, _ = batch[dom]
+            items, summed, count = sampled[dom]
+            rows = row_of[dom]
+            # leave the scored item out of its own input, so the encoder cannot just copy it
+            held = (items[rows] == i.unsqueeze(-1)).any(-1)
+            own = m["extractor"](HistoryEncoder.squash(
+                summed[rows] - m[f"{dom}_history"].item_vectors(i) * held.unsqueeze(-1), count[rows] - held.long()))
+            rec, r = self._bpr(dom, own, batch[dom])
+            losses[f"rec_{dom}"], total, reg, n_rows = rec, total + rec, reg + r, n_rows + len(u)
+        z = {dom: m["extractor"](HistoryEncoder.squash(sampled[dom][1], sampled[dom][2])) for dom in DOMAINS}
+        if adversarial:
+            for dom, other in (("target", "source"), ("source", "target")):
+                rows = row_of[dom]
+                bridge = sampled[other][2][rows] > 0      # users with history on the other side
+                u, i, j = (t[bridge] for t in batch[dom])
+                cross, r = self._bpr(dom, z[other][rows[bridge]], (u, i, j))
+                losses[f"cross_to_{dom}"] = cross
+                total, reg = total + s.cross_weight * cross, reg + s.cross_weight * r
+            has = {dom: sampled[dom][2] > 0 for dom in DOMAINS}
+            adv = self.adversarial_(z["source"][has["source"]], z["target"][has["target"]])
+            losses["adversarial"] = adv
+            losses["domain_accuracy"] = torch.tensor(self.adversarial_.domain_accuracy)
+            total = total + s.adv_weight * n_rows * adv  # BPR terms are sums over rows
+        losses["loss"] = total + s.weight_decay * reg
+        return losses
+
+    # --- use -------------------------------------------------------------------------------
+    def encode(self, domain, users):
+        return self.model_["extractor"](self.model_[f"{domain}_history"].full(self._table(domain), users))
 
     def score(self, users):
-        h = self.model_["f_target"](self.model_["users"](users))
-        return h @ self.model_["target_items"].weight.T
+        has_target = (self.data_.target.counts[users] > 0).unsqueeze(-1)
+        z = torch.where(has_target, self.encode("target", users), self.encode("source", users))
+        return z @ self.model_["target_items"].weight.T + self.model_["target_bias"].weight.T
 
     @torch.no_grad()
     def embeddings(self):
-        e = self.model_["users"].weight
-        return {"source": to_numpy(self.model_["f_source"](e)), "target": to_numpy(self.model_["f_target"](e))}
+        users = torch.arange(self.data_.n_users, device=self.data_.device)
+        return {dom: to_numpy(torch.cat([self.encode(dom, chunk) for chunk in users.split(8192)]))
+                for dom in DOMAINS}
