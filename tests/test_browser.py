@@ -161,3 +161,44 @@ def test_sweep_page_in_chromium(tmp_path):
             page.wait_for_timeout(1000)
         assert len(launched()) == 3
         assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_dann_embeddings_show_the_domains_mixed_after_alignment(tmp_path):
+    """The alignment method's one picture: UMAP before (each domain's own encoding) and after (the
+    adversarial phase), screenshot for a person to look at; the kNN mixing the page shows is the
+    store's number, and it says the two domains are mixed after."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from browser import ROOT
+    from crossrec.runs.store import RunStore
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    env = {**os.environ, "CROSSREC_HOME": str(home), "CROSSREC_DATA_DIR": str(data)}
+    out = subprocess.run([sys.executable, "-m", "crossrec", "submit", "synthetic", "--method", "dann", "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    run_id = json.loads(out.stdout.strip().splitlines()[-1])["run_id"]
+    store = RunStore(home)
+    with running_app(home, data) as url, browser_page() as page:
+        page.goto(url + "/embeddings")
+        wait_app_idle(page)
+        for _ in range(900):  # the app's worker trains it, then computes UMAP (numba compiles first)
+            run = store.get_run(run_id)
+            if run["status"] != "queued" and run["status"] != "running" and \
+                    "umap" in ((run.get("summary") or {}).get("projections") or []):
+                break
+            assert run["status"] in ("queued", "running", "done"), run.get("error")
+            page.wait_for_timeout(1000)
+        page.reload()
+        wait_app_idle(page)
+        page.get_by_text("After training / alignment").first.wait_for(timeout=60000)
+        page.get_by_text("Alignment metrics").first.wait_for(timeout=30000)
+        assert page.locator(".js-plotly-plot").count() >= 2
+        shot(page, "embeddings-dann")
+        alignment = store.get_run(run_id)["summary"]["alignment"]
+        assert alignment["after"]["knn_mixing"] >= 0.3, alignment
+        assert alignment["after"]["proxy_a_distance"] < alignment["before"]["proxy_a_distance"], alignment
+        assert page.locator("[data-testid='stException']").count() == 0

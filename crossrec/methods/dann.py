@@ -82,7 +82,7 @@ class DANN(Method):
                          step=lambda batch: self.training_step(batch, adversarial),
                          optimizers=lambda: [torch.optim.Adam(self.model_.parameters(), lr=s.lr)],
                          epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
-                         after_step=self.adversarial_.grl.step if adversarial else None)
+                         after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None)
 
         return ([phase("pretrain", s.pretrain_epochs, False)] if s.pretrain_epochs else []) + \
             [phase("adversarial", s.epochs, True)]
