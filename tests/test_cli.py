@@ -82,7 +82,7 @@ def test_methods_lists_every_method():
     cards = _last_json(run_cli("methods", "--json"))["methods"]
     names = {c["name"] for c in cards}
     assert names == {"popularity", "target_only", "cmf", "finetune", "emcdr", "ptupcdr", "dann",
-                     "vae", "cdrib", "distill", "conet"}
+                     "vae", "distill", "conet"}
     for card in cards:
         assert card["paper"] and card["description"] and card["family"]
         assert {"dim", "epochs", "lr", "batch_size", "weight_decay", "patience"} <= {s["name"] for s in card["settings"]}

@@ -75,7 +75,7 @@ def test_cards_report_each_methods_real_phases():
     phases = {c["name"]: c["phases"] for c in all_cards()}
     assert phases["popularity"] == [] and phases["cmf"] == ["joint"]
     assert phases["emcdr"] == ["source", "target", "map"]
-    assert phases["dann"] == ["pretrain", "adversarial"] and phases["cdrib"] == ["joint"]
+    assert phases["dann"] == ["pretrain", "adversarial"]
     # distill: its default teacher's (cmf) plan, renamed, then the student
     assert phases["distill"] == ["teacher:joint", "student"]
     assert get_method("distill")({"teacher": "emcdr"}).plan()[2].name == "teacher:map"
