@@ -8,7 +8,7 @@ from crossrec.errors import SettingError
 
 REGISTRY: dict[str, type] = {}
 # Every method module, in the order the dashboard lists them (explicit, no discovery magic).
-MODULES = ("popularity", "target_only", "cmf", "finetune", "emcdr", "ptupcdr", "dann", "vae", "cdrib",
+MODULES = ("popularity", "target_only", "cmf", "finetune", "emcdr", "ptupcdr", "dann", "vae",
            "distill", "conet")
 
 
