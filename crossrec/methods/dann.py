@@ -40,10 +40,11 @@ class DANN(Method):
     z = F(x^D_u). Two rating predictors score items of each domain, s^D(z, i) = z·q^D_i + b^D_i.
 
     Training (DARec, Yuan et al., IJCAI 2019, after Ganin & Lempitsky, ICML 2015):
-    1. `pretrain`: each domain autoencodes its own histories (BPR on s^D(F(x^D_u)), the scored
-       item left out of the input), so the two domains' representations start apart;
-    2. `adversarial`: the same, plus each predictor is trained on the *other* domain's
-       representation of the shared users (s^T(F(x^S_u)) for users with both histories, as DARec
+    1. `pretrain`: each domain autoencodes its own histories through its own encoder (BPR on
+       s^D(x^D_u), the scored item left out of the input), as DARec pretrains one AutoRec per
+       domain; these per-domain encodings are the Embeddings page's "before";
+    2. `adversarial`: the shared extractor F joins: the same autoencoding on s^D(F(x^D_u)),
+       plus each predictor trained on the *other* domain's representation of the shared users (s^T(F(x^S_u)) for users with both histories, as DARec
        trains both predictors on the shared representation), plus a domain discriminator D on
        F(x^S) vs F(x^T) behind a gradient reversal layer, so F learns features D cannot tell
        apart. The target predictor then fits source-side representations of users it never saw.
@@ -72,6 +73,7 @@ class DANN(Method):
         for dom in DOMAINS:
             nn.init.normal_(model[f"{dom}_items"].weight, std=0.1)
             nn.init.zeros_(model[f"{dom}_bias"].weight)
+        self.aligning_ = False
         self.adversarial_ = DomainAdversarialLoss(
             model["discriminator"], WarmStartGradientReverseLayer(max_iters=self.settings.warmup_steps))
         return model
@@ -84,6 +86,7 @@ class DANN(Method):
                          step=lambda batch: self.training_step(batch, adversarial),
                          optimizers=lambda: [torch.optim.Adam(self.model_.parameters(), lr=s.lr)],
                          epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
+                         on_start=(lambda: setattr(self, "aligning_", True)) if adversarial else None,
                          after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None)
 
         return ([phase("pretrain", s.pretrain_epochs, False)] if s.pretrain_epochs else []) + \
@@ -113,12 +116,12 @@ class DANN(Method):
             rows = row_of[dom]
             # leave the scored item out of its own input, so the encoder cannot just copy it
             held = (items[rows] == i.unsqueeze(-1)).any(-1)
-            own = m["extractor"](HistoryEncoder.squash(
+            own = self._shared(HistoryEncoder.squash(
                 summed[rows] - m[f"{dom}_history"].item_vectors(i) * held.unsqueeze(-1), count[rows] - held.long()))
             rec, r = self._bpr(dom, own, batch[dom])
             losses[f"rec_{dom}"], total, reg, n_rows = rec, total + rec, reg + r, n_rows + len(u)
-        z = {dom: m["extractor"](HistoryEncoder.squash(sampled[dom][1], sampled[dom][2])) for dom in DOMAINS}
         if adversarial:
+            z = {dom: self._shared(HistoryEncoder.squash(sampled[dom][1], sampled[dom][2])) for dom in DOMAINS}
             for dom, other in (("target", "source"), ("source", "target")):
                 rows = row_of[dom]
                 bridge = sampled[other][2][rows] > 0      # users with history on the other side
@@ -135,8 +138,13 @@ class DANN(Method):
         return losses
 
     # --- use -------------------------------------------------------------------------------
+    def _shared(self, x):
+        """The shared extractor F, once the adversarial phase has begun (before it, each domain
+        autoencodes through its own encoder only, as DARec pretrains one AutoRec per domain)."""
+        return self.model_["extractor"](x) if self.aligning_ else x
+
     def encode(self, domain, users):
-        return self.model_["extractor"](self.model_[f"{domain}_history"].full(self._table(domain), users))
+        return self._shared(self.model_[f"{domain}_history"].full(self._table(domain), users))
 
     def score(self, users):
         has_target = (self.data_.target.counts[users] > 0).unsqueeze(-1)
