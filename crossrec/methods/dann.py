@@ -94,7 +94,7 @@ class DANN(Method):
 
     # --- pieces ----------------------------------------------------------------------------
     def _table(self, domain):
-        return self.data_.source if domain == "source" else self.data_.target
+        return self.data_.rows(domain)[2]
 
     def _predict(self, domain, z, items):
         return (z * self.model_[f"{domain}_items"](items)).sum(-1) + self.model_[f"{domain}_bias"](items).squeeze(-1)
@@ -147,8 +147,7 @@ class DANN(Method):
         return self._shared(self.model_[f"{domain}_history"].full(self._table(domain), users))
 
     def score(self, users):
-        has_target = (self.data_.target.counts[users] > 0).unsqueeze(-1)
-        z = torch.where(has_target, self.encode("target", users), self.encode("source", users))
+        z = torch.where(self.data_.has_target[users].unsqueeze(-1), self.encode("target", users), self.encode("source", users))
         return z @ self.model_["target_items"].weight.T + self.model_["target_bias"].weight.T
 
     @torch.no_grad()
