@@ -11,7 +11,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from processes import kill_home_processes
+from processes import end_home_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
 
 def stop_workers(home: Path) -> None:
     """Kill the workers (and their training children) an app started in this home."""
-    kill_home_processes(home)
+    end_home_processes(home)
 
 
 @contextmanager

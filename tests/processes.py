@@ -4,6 +4,7 @@ CROSSREC_HOME in their environment, so that every test can end them and prove it
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import psutil
@@ -48,3 +49,11 @@ def kill_home_processes(home: Path) -> list[str]:
             continue
     psutil.wait_procs(procs, timeout=10)
     return described
+
+
+def end_home_processes(home: Path, timeout: float = 60) -> None:
+    """Kill the home's processes until none is left: a worker may start a child between the
+    listing and its kill (that child then dies by its parent-death signal, a moment later)."""
+    deadline = time.time() + timeout
+    while kill_home_processes(home) and time.time() < deadline:
+        time.sleep(0.2)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import run_cli
-from processes import kill_home_processes
+from processes import end_home_processes
 from crossrec.runs.store import RunStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -82,7 +82,7 @@ def test_emptied_store_is_noticed_and_recovered_from_the_home_page(home):
     at.run()
     assert any("no record in the run store" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Recover these runs").click().run()
-    kill_home_processes(home)  # the worker the app started
+    end_home_processes(home)  # the worker the app started
     assert not at.exception
     assert RunStore(home).get_run(run_id)["status"] == "done"
 
@@ -123,7 +123,7 @@ def test_a_deleted_projection_can_be_computed_again_from_the_page(home):
     at.run()
     assert not at.exception and any("missing" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Compute again").click().run()
-    kill_home_processes(home)  # the worker the app started
+    end_home_processes(home)  # the worker the app started
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("plotly_chart")) >= 2
 

@@ -95,3 +95,23 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
         assert set(run["summary"]["projections"]) == {"pca", "umap", "tsne"}, run_id
     assert most["projection"] == 1  # one at a time, by default
     assert most["child"] <= 2       # the run training and the spare warming up, no more
+
+
+def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
+    # A worker killed between fork and PR_SET_PDEATHSIG sends no signal; the child must see that
+    # its parent is no longer the one that started it, not live on (here: instead of sleeping).
+    from functools import partial
+    from crossrec.runs.worker import _die_with_parent
+    not_the_parent = subprocess.Popen([sys.executable, "-c", "pass"])
+    not_the_parent.wait()
+    child = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_die_with_parent, not_the_parent.pid))
+    try:
+        assert child.wait(timeout=120) == 1
+    finally:
+        child.kill()
+    watched = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_die_with_parent, os.getpid()))
+    try:
+        assert watched.poll() is None  # its real parent is alive: it runs
+    finally:
+        watched.kill()
+        watched.wait()

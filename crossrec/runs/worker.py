@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from crossrec.runs.projections import attempt, needs_projections
 from crossrec.runs.store import RunStore, pid_alive
@@ -30,11 +31,14 @@ SCAN_SECONDS = 2.0  # how often the worker looks for done runs that lack project
 BEAT_SECONDS = 1.0
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def _die_with_parent(parent: int) -> None:  # runs in the child between fork and exec
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass  # not Linux: the child's parent watch still stops it
+    # A parent killed between fork and prctl sends no signal: the child was re-parented already.
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _watch_parent(parent: int) -> None:
@@ -86,7 +90,7 @@ class Worker:
         log = open(self.store.home / "worker-children.log", "ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "crossrec", "_child", str(self.store.home)],
-            stdin=subprocess.PIPE, stdout=log, stderr=log, preexec_fn=_die_with_parent,
+            stdin=subprocess.PIPE, stdout=log, stderr=log, preexec_fn=partial(_die_with_parent, os.getpid()),
             env={**os.environ, "PYTHONUNBUFFERED": "1", "CROSSREC_CONCURRENCY": str(self.concurrency)})
         log.close()
         return Child(process)
@@ -96,7 +100,7 @@ class Worker:
         try:
             out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe", str(self.store.home)],
                                  capture_output=True, text=True, timeout=300,
-                                 preexec_fn=_die_with_parent).stdout.strip().splitlines()
+                                 preexec_fn=partial(_die_with_parent, os.getpid())).stdout.strip().splitlines()
             return {"devices": json.loads(out[-1])} if out else {}
         except (subprocess.TimeoutExpired, ValueError, OSError):
             return {}
@@ -144,7 +148,7 @@ class Worker:
                 # one thread: projections must not slow the runs that train beside them
                 self.projecting[run["id"]] = subprocess.Popen(
                     [sys.executable, "-m", "crossrec.runs.projections", str(self.store.home), run["id"]],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent,
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=partial(_die_with_parent, os.getpid()),
                     env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
                          "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
                 log.close()
