@@ -1,4 +1,5 @@
-"""Data: pick a catalog pair (synthetic knobs as sliders) or upload two domains; see their figures."""
+"""Data: pick a catalog pair (synthetic knobs as sliders), upload two domains or fetch a public
+benchmark pair; see their figures."""
 
 import json
 
@@ -8,11 +9,12 @@ from crossrec.errors import DataError, SettingError
 from crossrec.viz.data import activity_figure, overlap_figure
 from pages.state import catalog, current_pair_ref, pair_summary
 from pages.widgets import page_setup
+from pages.data_fetch import benchmark_form
 from pages.data_upload import upload_form
 
 page_setup()
 st.title("Data")
-pick, upload = st.tabs(["Pick a pair", "Upload your own"])
+pick, upload, fetched = st.tabs(["Pick a pair", "Upload your own", "Public benchmarks"])
 
 with pick:
     entries = {e["name"]: e for e in catalog()}
@@ -41,6 +43,9 @@ with pick:
 
 with upload:
     upload_form()
+
+with fetched:
+    benchmark_form()
 
 ref = st.session_state.get("pair_ref") if st.session_state.get("pair_ref") else ref
 try:
