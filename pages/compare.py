@@ -8,7 +8,7 @@ from crossrec.methods.catalog import setting_defaults
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.report import build_report
 from pages.state import artifacts, method_cards, metric_rows, store
-from pages.widgets import empty_state, page_setup
+from pages.widgets import chart, empty_state, page_setup
 
 page_setup()
 st.title("Compare")
@@ -45,8 +45,8 @@ st.caption("Each row is one experiment: runs with the same pair, method, setting
            "the runs; n=1 has no spread. The change is against each user group's baseline; the p-value "
            "is a paired Wilcoxon test over the same test users, Holm-corrected across the rows.")
 left, right = st.columns(2)
-left.plotly_chart(metric_bars(result, f"ndcg@{k}"), width="stretch")
-right.plotly_chart(metric_bars(result, f"hr@{k}"), width="stretch")
+chart(metric_bars(result, f"ndcg@{k}"), where=left)
+chart(metric_bars(result, f"hr@{k}"), where=right)
 
 d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")

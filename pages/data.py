@@ -8,7 +8,7 @@ import streamlit as st
 from crossrec.errors import DataError, SettingError
 from crossrec.viz.data import activity_figure, overlap_figure
 from pages.state import catalog, current_pair_ref, pair_summary
-from pages.widgets import page_setup
+from pages.widgets import chart, page_setup
 from pages.data_fetch import benchmark_form
 from pages.data_upload import upload_form
 
@@ -70,9 +70,6 @@ for domain in ("source", "target"):
 for note in summary["notes"]:
     st.caption(note)
 left, right = st.columns(2)
-left.plotly_chart(activity_figure(summary["source_user_counts"], summary["target_user_counts"], "user"),
-                  width="stretch")
-right.plotly_chart(activity_figure(summary["source_item_counts"], summary["target_item_counts"], "item"),
-                   width="stretch")
-st.plotly_chart(overlap_figure(summary["source_only"], summary["both"], summary["target_only"]),
-                width="stretch")
+chart(activity_figure(summary["source_user_counts"], summary["target_user_counts"], "user"), where=left)
+chart(activity_figure(summary["source_item_counts"], summary["target_item_counts"], "item"), where=right)
+chart(overlap_figure(summary["source_only"], summary["both"], summary["target_only"]))

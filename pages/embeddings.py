@@ -6,7 +6,7 @@ import streamlit as st
 from crossrec.runs.projections import compute_again
 from crossrec.viz.embeddings import projection_figure
 from pages.state import artifacts, store
-from pages.widgets import empty_state, page_setup, run_picker
+from pages.widgets import chart, empty_state, page_setup, run_picker
 
 page_setup()
 st.title("Embeddings")
@@ -52,7 +52,7 @@ for col, stage in zip(cols, ["before", "after"]):
     others = sel[~sel["cold"]]
     keep = pd.concat([sel[sel["cold"]], others[others.groupby("domain").cumcount() < limit]])
     title = "Before alignment" if stage == "before" else "After training / alignment"
-    col.plotly_chart(projection_figure(keep, title), width="stretch", key=f"proj-{stage}")
+    chart(projection_figure(keep, title), key=f"proj-{stage}", where=col)
 
 alignment = run["summary"].get("alignment") or {}
 if alignment:

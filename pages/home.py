@@ -7,7 +7,7 @@ from crossrec.sweeps.demo import demo_sweeps, launch_shift_demo, shift_curve
 from crossrec.viz.compare import shift_figure
 
 from pages.state import ensure_execution, method_cards, store
-from pages.widgets import page_setup, runs_frame
+from pages.widgets import chart, page_setup, runs_frame
 
 page_setup()
 st.title("CrossRec Studio")
@@ -50,7 +50,7 @@ if demo:
     finished = sum(r["status"] in ("done", "failed") for i in demo for r in store().sweep_runs(i))
     total = sum(store().get_sweep(i)["trials"] for i in demo)
     st.progress(finished / max(1, total), text=f"{finished} of {total} runs finished")
-    st.plotly_chart(shift_figure(shift_curve(store(), demo)), width="stretch", key="shift-demo")
+    chart(shift_figure(shift_curve(store(), demo)), key="shift-demo")
 
 st.subheader("Recent runs")
 runs = store().list_runs(limit=10)

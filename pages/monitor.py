@@ -8,7 +8,7 @@ import streamlit as st
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
 from pages.state import executor, metric_rows, store
-from pages.widgets import empty_state, page_setup, run_label
+from pages.widgets import chart, empty_state, page_setup, run_label
 
 page_setup()
 st.title("Monitor")
@@ -21,6 +21,8 @@ by_id = {r["id"]: r for r in runs}
 default = [i for i in st.session_state.get("monitor_runs", []) if i in by_id] or \
     [st.session_state.get("run_id", runs[0]["id"])]
 chosen = st.multiselect("Runs", list(by_id), default=default, format_func=lambda i: run_label(by_id[i]))
+smooth = st.slider("Smooth the losses (moving average over steps)", 1, 50, 1,
+                   help="1 shows every step as recorded; validation points are never smoothed")
 
 
 def eta(run) -> str:
@@ -53,8 +55,9 @@ def live_view():
     if rows.empty:
         st.info("Waiting for the first loss points…")
     else:
-        st.plotly_chart(curves_figure(rows, labels), width="stretch", key="curves")
-        st.caption(f"{len(rows):,} points · shaded bands are training phases")
+        chart(curves_figure(rows, labels, smooth=smooth), key="curves")
+        st.caption(f"{len(rows):,} points · losses per training row of each batch · validation NDCG@10 "
+                   "after each epoch · shaded bands are training phases")
     if not any_active():
         st.caption("No selected run is active: live refresh is paused.")
 

@@ -10,7 +10,7 @@ from crossrec.viz.compare import parallel_coordinates
 from pages.state import current_pair_ref, ensure_execution, executor, pair_label, store
 from pages.sweep_form import space_form
 from pages.sweep_view import best_so_far, importance_figure, trials_frame
-from pages.widgets import page_setup, require_method_cards
+from pages.widgets import chart, page_setup, require_method_cards
 
 page_setup()
 st.title("Sweep")
@@ -52,9 +52,9 @@ def live():
                + (f" · {report['error']}" if report["error"] else ""))
     st.dataframe(trials_frame(report), hide_index=True, width="stretch")
     left, right = st.columns(2)
-    left.plotly_chart(best_so_far(report), width="stretch", key="best")
-    right.plotly_chart(importance_figure(store(), report), width="stretch", key="importance")
-    st.plotly_chart(parallel_coordinates(report["trials"]), width="stretch", key="parcoords")
+    chart(best_so_far(report), key="best", where=left)
+    chart(importance_figure(store(), report), key="importance", where=right)
+    chart(parallel_coordinates(report["trials"]), key="parcoords")
     if report["best"] and report["status"] == "done":
         best = report["best"]
         st.success(f"Best trial {best['run_id']}: validation NDCG@10 {best['valid'].get('ndcg@10', 0):.4f}; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -102,3 +103,15 @@ def empty_state(message: str, page: str | None = None, label: str | None = None)
     st.info(message)
     if page:
         st.page_link(page, label=label or "Go")
+
+
+# Every chart's camera button saves a 2x PNG (slides), without the plotly logo.
+CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def chart(fig, key: str | None = None, where=None) -> None:
+    """A plotly figure at full width whose toolbar exports a 2x PNG named after its title."""
+    title = (fig.layout.title.text or key or "crossrec-chart")
+    filename = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "crossrec-chart"
+    config = {**CHART_CONFIG, "toImageButtonOptions": {**CHART_CONFIG["toImageButtonOptions"], "filename": filename}}
+    (where or st).plotly_chart(fig, width="stretch", key=key, config=config)

@@ -112,7 +112,12 @@ def test_monitor_compare_embeddings_show_a_finished_run(app):
     app.session_state["run_id"] = run_id
     goto(app, "pages/monitor.py")
     assert any("done" in p.text for p in app.get("progress"))
-    assert app.get("plotly_chart")
+    curves = app.get("plotly_chart")[0].proto
+    figure, config = json.loads(curves.spec), json.loads(curves.config)
+    assert config["toImageButtonOptions"] == {"format": "png", "scale": 2, "filename": "training-curves-losses-per-training-row"}
+    assert "per training row" in figure["layout"]["title"]["text"]
+    next(s for s in app.slider if s.label.startswith("Smooth")).set_value(5).run()
+    assert "smoothed over 5 steps" in json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
     goto(app, "pages/compare.py")
     assert app.dataframe and app.get("plotly_chart")
     table = app.dataframe[0].value

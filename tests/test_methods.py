@@ -106,3 +106,25 @@ def test_cuda_path_keeps_everything_on_the_gpu():
     assert result.device.startswith("cuda")
     assert trainer.data.target_users.is_cuda
     assert all(p.is_cuda for p in trainer.method.model_.parameters())
+
+
+@pytest.mark.parametrize("method", ["target_only", "cmf", "conet", "dann"])
+def test_loss_curves_are_per_row_so_an_epochs_small_last_batch_does_not_dip(method, data):
+    # Losses summed over a batch's rows would fall to ~(last batch / batch size) at each epoch end.
+    rows = data.target_users.numel() + (0 if method == "target_only" else data.source_users.numel())
+    batch_size = next(b for b in range(300, 2000) if 0 < rows % b < 0.1 * b)
+    events = []
+    settings = {"dim": 8, "epochs": 2, "batch_size": batch_size}
+    if method == "dann":
+        settings["pretrain_epochs"] = 1
+    Trainer(get_method(method)(settings), load_pair("synthetic-tiny"), "cpu", 0,
+            callbacks=[lambda event, payload: events.append(payload) if event == "steps" else None]).fit()
+    by_epoch = {}
+    for payload in events:
+        by_epoch.setdefault((payload["phase"], payload["epoch"]), []).extend(v["loss"] for _, v in payload["rows"])
+    checked = 0
+    for losses in by_epoch.values():
+        if len(losses) >= 3:
+            assert losses[-1] > 0.5 * float(np.median(losses[:-1])), losses
+            checked += 1
+    assert checked >= 2

@@ -115,3 +115,19 @@ def test_table_and_offline_report(finished, monkeypatch):
     assert html.count("Plotly.newPlot") >= 3
     assert "synthetic-tiny" in html and "cmf" in html and "±" in html and "Wilcoxon" in html
     json.dumps(result)  # the comparison is plain JSON
+
+
+def test_smoothing_averages_losses_but_never_validation_points():
+    import numpy as np
+    import pandas as pd
+    from crossrec.viz.curves import curves_figure
+    steps = np.arange(1, 41)
+    rows = pd.concat([
+        pd.DataFrame({"run_id": "r", "phase": "joint", "epoch": (steps - 1) // 10 + 1, "step": steps,
+                      "name": "loss", "value": 1.0 + (steps % 2)}),  # a zigzag 1, 2, 1, 2 ...
+        pd.DataFrame({"run_id": "r", "phase": "joint", "epoch": [1, 2, 3, 4], "step": [10, 20, 30, 40],
+                      "name": "valid_ndcg@10", "value": [0.1, 0.3, 0.2, 0.4]})])
+    raw, smoothed = (curves_figure(rows, smooth=w) for w in (1, 4))
+    loss = lambda fig: np.array(fig.data[0].y, dtype=float)  # noqa: E731
+    assert loss(raw).std() > 0.45 and loss(smoothed)[2:-2].std() < 0.01
+    assert list(smoothed.data[1].y) == [0.1, 0.3, 0.2, 0.4]

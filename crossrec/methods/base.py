@@ -101,4 +101,5 @@ def bpr_phase(method: Method, name: str, mf: Callable[[], MF], domain: str, sele
         return bpr_triples(users, items, seen, s.batch_size, generator, negatives)
 
     return Phase(name, batches=batches, step=lambda batch: mf().bpr(*batch, reg=s.weight_decay),
-                 optimizers=lambda: sgd_and_adam(mf(), s.lr, s.lr), epochs=s.epochs, select=select)
+                 optimizers=lambda: sgd_and_adam(mf(), s.lr, s.lr), epochs=s.epochs, select=select,
+                 summed=("loss", "rec"))

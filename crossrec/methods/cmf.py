@@ -43,7 +43,7 @@ class CMF(Method):
         s = self.settings
         return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g),
                       step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.lr),
-                      epochs=s.epochs)]
+                      epochs=s.epochs, summed=("loss", "rec_target", "rec_source"))]
 
     def _bpr(self, triple, items):
         u, i, j = triple

@@ -108,7 +108,7 @@ class CoNet(Method):
         s = self.settings
         return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g, s.negatives),
                       step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.dense_lr),
-                      epochs=s.epochs)]
+                      epochs=s.epochs, summed=("loss", "log_loss_source", "log_loss_target"))]
 
     def _summary(self, domain: str, users: torch.Tensor) -> torch.Tensor:
         """Mean item embedding of each user's history in `domain` (zeros without one)."""

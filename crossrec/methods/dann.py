@@ -87,7 +87,8 @@ class DANN(Method):
                          optimizers=lambda: [torch.optim.Adam(self.model_.parameters(), lr=s.lr)],
                          epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
                          on_start=(lambda: setattr(self, "aligning_", True)) if adversarial else None,
-                         after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None)
+                         after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None,
+                         summed=("loss", "rec_source", "rec_target", "cross_to_source", "cross_to_target"))
 
         return ([phase("pretrain", s.pretrain_epochs, False)] if s.pretrain_epochs else []) + \
             [phase("adversarial", s.epochs, True)]

@@ -26,6 +26,7 @@ class Phase:
     on_end: Callable[[], None] | None = None    # runs after the best state of the phase is restored
     after_step: Callable[[], None] | None = None
     scorer: Callable | None = None              # users -> scores for validation (default: method.score)
+    summed: tuple[str, ...] = ()                # losses that are sums over the batch's rows (curves show them per row)
 
     def but(self, **changes) -> "Phase":
         """A copy with some fields changed (e.g. a teacher's phase renamed inside a student's plan)."""

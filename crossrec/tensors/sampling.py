@@ -58,3 +58,13 @@ def joint_triples(data, batch_size: int, generator: torch.Generator, negatives: 
             u, i = users[idx[mask]], items[idx[mask]]
             batch[name] = (u, i, sample_negatives(u, seen.n_items, seen, generator, negatives))
         yield batch
+
+
+def batch_rows(batch) -> int:
+    """Training rows in a batch: the length of a tuple's first tensor, or of a tensor, summed over
+    a dict's parts (a joint batch's source and target triples)."""
+    if isinstance(batch, dict):
+        return sum(batch_rows(part) for part in batch.values())
+    if isinstance(batch, (tuple, list)):
+        return batch_rows(batch[0]) if batch else 0
+    return len(batch) if isinstance(batch, torch.Tensor) and batch.dim() > 0 else 1

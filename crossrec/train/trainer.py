@@ -27,6 +27,7 @@ from crossrec.train.device import pick_device
 from crossrec.train.seeding import seed_everything
 from crossrec.train.threads import choose_threads
 from crossrec.tensors.pair_tensors import PairTensors
+from crossrec.tensors.sampling import batch_rows
 
 FLUSH_SECONDS = 0.5
 SELECT_METRIC = "ndcg@10"
@@ -81,22 +82,24 @@ class Trainer:
         for callback in self.callbacks:
             callback(event, payload)
 
-    def _flush(self, phase, epoch, pending) -> None:
+    def _flush(self, phase: Phase, epoch, pending) -> None:
+        """Emit the pending steps' losses; a loss the phase sums over its batch's rows is shown
+        per row, so an epoch's last, smaller batch does not dip the curve."""
         if not pending:
             return
         names = list(pending[0][1])
         values = torch.stack([torch.stack([losses[n].detach().float() for n in names])
-                              for _, losses in pending]).cpu().tolist()
+                              for _, losses, _ in pending]).cpu().tolist()
         rows = []
-        for (step, _), vals in zip(pending, values):
+        for (step, _, n_rows), vals in zip(pending, values):
             bad = [n for n, v in zip(names, vals) if not math.isfinite(v)]
             if bad:
                 kind = "NaN" if any(math.isnan(v) for v in vals) else "infinite"
                 raise TrainingDiverged(f"loss became {kind} at epoch {epoch}, step {step} "
                                        f"({bad[0]}); try a smaller lr")
-            rows.append((step, dict(zip(names, vals))))
+            rows.append((step, {n: v / n_rows if n in phase.summed else v for n, v in zip(names, vals)}))
         pending.clear()
-        self._emit("steps", phase=phase, epoch=epoch, rows=rows)
+        self._emit("steps", phase=phase.name, epoch=epoch, rows=rows)
 
     def _validate(self, phase: Phase, group: str) -> dict:
         self.method.model_.eval()
@@ -121,11 +124,11 @@ class Trainer:
             for batch in phase.batches(generator):
                 losses = train_step(phase, batch, optimizers)
                 step += 1
-                pending.append((step, losses))
+                pending.append((step, losses, max(1, batch_rows(batch))))
                 if time.perf_counter() - last_flush > FLUSH_SECONDS:
-                    self._flush(phase.name, epoch, pending)
+                    self._flush(phase, epoch, pending)
                     last_flush = time.perf_counter()
-            self._flush(phase.name, epoch, pending)
+            self._flush(phase, epoch, pending)
             self._emit("epoch", phase=phase.name, epoch=epoch, seconds=time.perf_counter() - started,
                        progress=(done_epochs + epoch) / total_epochs)
             if group is None:
