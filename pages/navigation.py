@@ -12,4 +12,5 @@ def app_pages() -> list:
         st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
         st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
         st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+        st.Page("pages/explain.py", title="Explain a user", icon=":material/person_search:"),
     ]

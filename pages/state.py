@@ -12,6 +12,7 @@ import streamlit as st
 
 from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.data.summary import activity_summary
+from crossrec.data.titles import item_titles
 from crossrec.errors import StoreError
 from crossrec.methods.catalog import FILE_NAME, read_catalog
 from crossrec.runs.artifacts import ArtifactStore
@@ -68,6 +69,18 @@ def _cards(path: str) -> list[dict] | None:
 @st.cache_data(show_spinner=False, ttl=10)
 def catalog() -> list[dict]:
     return list_pairs()
+
+
+@st.cache_resource(show_spinner="Loading the pair…", max_entries=2)
+def pair_of(ref_json: str):
+    """The DomainPair of a reference (shared, read-only: pages never change it)."""
+    return load_pair(json.loads(ref_json))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def titles_of(ref_json: str) -> dict:
+    """Item titles of a pair ({} for a domain without a metadata file)."""
+    return item_titles(json.loads(ref_json))
 
 
 @st.cache_data(show_spinner="Loading the pair…", max_entries=8)

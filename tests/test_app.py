@@ -168,3 +168,34 @@ def wait_until(predicate, timeout):
             return
         time.sleep(1)
     raise AssertionError("timed out")
+
+
+def test_explain_a_cold_user_side_by_side_with_popularity(app, home):
+    from crossrec.runs.artifacts import HELDOUT_RANKS, ArtifactStore
+    goto(app, "pages/explain.py")
+    assert app.info  # no run with lists yet: the empty state
+    popularity = trained_run("popularity")
+    cmf = trained_run("cmf")
+    goto(app, "pages/explain.py")
+    assert app.multiselect[0].value == [popularity]  # popularity beside the newest run by default
+    held = ArtifactStore(home / "artifacts").load_frame(cmf, HELDOUT_RANKS)
+    hits = held[(held["group"] == "cold") & (held["rank"] < 10)]
+    user = int(hits["user"].iloc[0])
+    app.selectbox(key="explain_user").set_value(user).run()
+    assert not app.exception, [e.value for e in app.exception]
+    lists = app.table[0].value
+    assert len(lists) == 10 and len(lists.columns) == 2 and lists.columns[0].startswith("cmf")
+    marked = [cell for cell in lists.iloc[:, 0] if cell.startswith("✓")]
+    ranks = sorted(int(r) + 1 for r in hits[hits["user"] == user]["rank"])
+    assert len(marked) == len(ranks) and all(lists.iloc[r - 1, 0].startswith("✓") for r in ranks)
+    history, heldout = app.dataframe[0].value, app.dataframe[1].value
+    assert len(history) > 0 and history["title"].str.contains(" · ").all()  # named by taste cluster
+    assert sorted(heldout[[c for c in heldout.columns if c.startswith("rank · cmf")][0]].dropna()
+                  .astype(int))[:len(ranks)] == ranks
+    figures = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    assert len(figures) == 2 and all(any(t.get("name") == "this user" for t in f["data"]) for f in figures)
+    app.radio[0].set_value("warm").run()
+    next(b for b in app.button if b.label == "A random warm user").click().run()
+    assert not app.exception
+    warm = set(held.loc[held["group"] == "warm", "user"])
+    assert app.selectbox(key="explain_user").value in warm

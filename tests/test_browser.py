@@ -1,6 +1,7 @@
 """End to end in real headless Chromium: fresh home -> pick synthetic -> launch -> live curve ->
 Compare table -> Embeddings before/after. Screenshots land in tests/artifacts/screens/."""
 
+import json
 import re
 import shutil
 
@@ -11,7 +12,7 @@ from browser import CHROMIUM, browser_page, running_app, shot, wait_app_idle
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None and not __import__("os").path.exists(CHROMIUM),
                                 reason="Debian chromium not installed")
 
-NAV = ["Home", "Data", "Train", "Monitor", "Compare", "Sweep", "Embeddings"]
+NAV = ["Home", "Data", "Train", "Monitor", "Compare", "Sweep", "Embeddings", "Explain a user"]
 
 
 def _nav(page, name):
@@ -202,3 +203,48 @@ def test_dann_embeddings_show_the_domains_mixed_after_alignment(tmp_path):
         assert alignment["after"]["knn_mixing"] >= 0.3, alignment
         assert alignment["after"]["proxy_a_distance"] < alignment["before"]["proxy_a_distance"], alignment
         assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_explain_a_cold_user_in_chromium(tmp_path):
+    """A class's view of one cold user: their source history, cmf's and popularity's top-10 side
+    by side with cmf's hit marked, and the user's star on the embeddings."""
+    import os
+    import subprocess
+    import sys
+
+    from browser import ROOT
+    from crossrec.data import load_pair
+    from crossrec.runs.artifacts import HELDOUT_RANKS, ArtifactStore
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    env = {**os.environ, "CROSSREC_HOME": str(home), "CROSSREC_DATA_DIR": str(data)}
+    train = lambda *args: json.loads(subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "crossrec", "train", "synthetic", *args, "--json"], cwd=ROOT, env=env,
+        capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])["run_id"]
+    popularity = train("--method", "popularity")
+    cmf = train("--method", "cmf", "--set", "epochs=20")
+    held, held_popularity = (ArtifactStore(home / "artifacts").load_frame(r, HELDOUT_RANKS) for r in (cmf, popularity))
+    hits = held[(held["group"] == "cold") & (held["rank"] < 10)]
+    user = int(hits["user"].value_counts().index[0])  # the cold user with the most hits
+    pair = load_pair("synthetic")
+    raw, n_history = pair.user_source_raw[user], int((pair.source.users == user).sum())
+    with running_app(home, data) as url, browser_page() as page:
+        page.goto(url + "/explain")
+        wait_app_idle(page)
+        page.get_by_text("Top 10 recommendations").wait_for(timeout=60000)
+        box = page.locator("[data-testid='stSelectbox']").filter(has_text="User (type to search)")
+        box.click()
+        page.keyboard.type(raw)
+        page.keyboard.press("Enter")
+        wait_app_idle(page)
+        page.get_by_text(f"Source history ({n_history} items)").wait_for(timeout=30000)  # this user's
+        table = page.locator("[data-testid='stTable']")
+        header = table.locator("th").all_inner_texts()
+        assert any(h.startswith("cmf") for h in header) and any(h.startswith("popularity") for h in header)
+        expected = sum(int(((h["user"] == user) & (h["rank"] < 10)).sum()) for h in (held, held_popularity))
+        assert table.get_by_text("✓").count() == expected >= 1  # cmf's hits and popularity's
+        page.get_by_text("this user (source)").first.wait_for(timeout=30000)
+        assert page.locator(".js-plotly-plot").count() == 2
+        assert page.locator("[data-testid='stException']").count() == 0
+        shot(page, "explain-a-user")

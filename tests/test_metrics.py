@@ -123,3 +123,26 @@ def test_our_metrics_equal_ranx_on_random_scores():
                                       ("recall@10", "recall@10"), ("mrr", "mrr")):
             np.testing.assert_allclose(columns[ours_name].numpy()[order], theirs[their_name], atol=1e-6,
                                        err_msg=f"{group} {ours_name}")
+
+
+@pytest.mark.parametrize("method", ["popularity", "cmf"])
+def test_stored_top_lists_agree_with_the_metrics_user_by_user(method):
+    # Popularity ties many items: the lists must follow the metrics' tie policy, so a hit shown
+    # on the Explain page is exactly a hit counted in HR@10, at the position its rank says.
+    import pandas as pd
+    from crossrec.data import load_pair
+    from crossrec.methods.registry import get_method
+    from crossrec.train.trainer import Trainer
+    settings = {"epochs": 3, "dim": 16} if method == "cmf" else {}
+    result = Trainer(get_method(method)(settings), load_pair("synthetic-tiny"), "cpu", 0).fit()
+    top, held = (pd.DataFrame(result.top_lists[k]) for k in ("top", "held"))
+    for group, columns in result.per_user.items():
+        hr = pd.Series(columns["hr@10"].numpy(), index=columns["user"].numpy())
+        mine = held[held["group"] == group]
+        hit = (mine["rank"] < 10).groupby(mine["user"]).any().reindex(hr.index)
+        assert hit.astype(float).tolist() == hr.tolist(), group
+        assert (top[top["group"] == group].groupby("user").size() == 10).all()
+    joined = held.merge(top, on=["user", "group", "item"], how="left")
+    assert (joined["position"].notna() == (joined["rank"] < 10)).all()
+    listed = joined.dropna(subset=["position"])
+    assert len(listed) and (listed["position"] == listed["rank"]).all()

@@ -12,14 +12,28 @@ import pandas as pd
 METHODS = ("umap", "pca", "tsne")
 
 
+def pca_basis(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """The 2-D PCA of `x` as {"mean", "components"}: `(v - mean) @ components.T` places any vector,
+    such as a user the plotted sample left out, on the same axes."""
+    from sklearn.decomposition import PCA
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) < 3:
+        return {"mean": np.zeros(x.shape[1], np.float32), "components": np.zeros((2, x.shape[1]), np.float32)}
+    pca = PCA(n_components=2, random_state=seed).fit(x)
+    return {"mean": pca.mean_.astype(np.float32), "components": pca.components_.astype(np.float32)}
+
+
+def place(vectors: np.ndarray, basis: dict[str, np.ndarray]) -> np.ndarray:
+    return (np.asarray(vectors, np.float32) - basis["mean"]) @ basis["components"].T
+
+
 def fit_2d(x: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
     """[n, d] -> [n, 2] coordinates."""
     x = np.asarray(x, dtype=np.float32)
     if len(x) < 3:
         return np.zeros((len(x), 2))
     if method == "pca":
-        from sklearn.decomposition import PCA
-        return PCA(n_components=2, random_state=seed).fit_transform(x)
+        return place(x, pca_basis(x, seed))
     if method == "tsne":
         from sklearn.manifold import TSNE
         return TSNE(n_components=2, random_state=seed, init="pca",

@@ -70,23 +70,47 @@ def _popularity_logit(n_items: int, skew: float, rng) -> np.ndarray:
     return -skew * np.log(ranks)
 
 
-def generate(settings: SyntheticSettings = SyntheticSettings()) -> tuple[RawDomain, RawDomain]:
-    """Return (source, target) RawDomains; the same settings always give the same data."""
-    s = settings
+# Names of the taste factors: an item is named after the factor it loads on most (its cluster),
+# so a class sees why a recommendation fits ("Sci-fi · 12" after a history of Sci-fi items).
+TASTES = ["Sci-fi", "Jazz", "Thriller", "Comedy", "Folk", "History", "Romance", "Poetry", "Horror",
+          "Blues", "Travel", "Cooking", "Fantasy", "Opera", "Sports", "Nature"]
+
+
+def _latents(s: SyntheticSettings):
+    """The random draws in generation order: rng, tastes, own, roles, source and target factors."""
     rng = np.random.default_rng(s.seed)
     tastes = rng.normal(size=(s.users, s.factors))
     own = rng.normal(size=(s.users, s.factors))
+    roles = rng.permutation(s.users)
+    src_factors = rng.normal(size=(s.source_items, s.factors))
+    tgt_factors = rng.normal(size=(s.target_items, s.factors))
+    return rng, tastes, own, roles, src_factors, tgt_factors
+
+
+def _names(factors: np.ndarray, prefix: str) -> dict[str, str]:
+    cluster = factors.argmax(axis=1)
+    return {f"{prefix}{i:05d}": f"{TASTES[c] if c < len(TASTES) else f'Taste {c + 1}'} · {i}"
+            for i, c in enumerate(cluster)}
+
+
+def item_titles(settings: SyntheticSettings = SyntheticSettings()) -> dict[str, dict[str, str]]:
+    """{"source": {item id: title}, "target": {...}}: each item named by its taste cluster."""
+    _, _, _, _, src_factors, tgt_factors = _latents(settings)
+    return {"source": _names(src_factors, "s"), "target": _names(tgt_factors, "t")}
+
+
+def generate(settings: SyntheticSettings = SyntheticSettings()) -> tuple[RawDomain, RawDomain]:
+    """Return (source, target) RawDomains; the same settings always give the same data."""
+    s = settings
+    rng, tastes, own, roles, src_factors, tgt_factors = _latents(s)
     target_tastes = np.sqrt(1 - s.shift) * tastes + np.sqrt(s.shift) * own
     n_both = int(round(s.overlap * s.users))
-    roles = rng.permutation(s.users)
     both, rest = roles[:n_both], roles[n_both:]
     src_users = np.sort(np.concatenate([both, rest[: rest.size // 2]]))
     tgt_users = np.sort(np.concatenate([both, rest[rest.size // 2:]]))
     ids = np.array([f"u{u:06d}" for u in range(s.users)], dtype=object)
     src_items = np.array([f"s{i:05d}" for i in range(s.source_items)], dtype=object)
     tgt_items = np.array([f"t{i:05d}" for i in range(s.target_items)], dtype=object)
-    src_factors = rng.normal(size=(s.source_items, s.factors))
-    tgt_factors = rng.normal(size=(s.target_items, s.factors))
     source = _draw(tastes[src_users], src_factors,
                    _popularity_logit(s.source_items, s.popularity, rng), s.density, rng,
                    src_items, ids[src_users])

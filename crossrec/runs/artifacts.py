@@ -19,6 +19,9 @@ from crossrec.errors import ArtifactError
 
 RUN_RECORD = "run.json"  # the run's row, kept beside its files so the store can be rebuilt
 PER_USER = "per_user.parquet"  # every test user's metrics (paired comparisons between runs)
+TOP_LISTS = "top_lists.parquet"  # each test user's top-K target items (user, group, position, item)
+HELDOUT_RANKS = "heldout_ranks.parquet"  # rank of each held-out test item (user, group, item, rank)
+TEST_POINTS = "test_points_pca.parquet"  # every test user on the PCA axes of each stage's plot
 
 
 class ArtifactStore:

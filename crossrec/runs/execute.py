@@ -16,12 +16,12 @@ import pandas as pd
 import torch
 
 from crossrec.analysis.alignment import alignment_metrics
-from crossrec.analysis.projection import project
+from crossrec.analysis.projection import pca_basis, place, project
 from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, DataError, SettingError
 from crossrec.data.pair import DomainPair
 from crossrec.methods.registry import get_method
-from crossrec.runs.artifacts import PER_USER, RUN_RECORD, ArtifactStore
+from crossrec.runs.artifacts import HELDOUT_RANKS, PER_USER, RUN_RECORD, TEST_POINTS, TOP_LISTS, ArtifactStore
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.request import validate_request
 from crossrec.runs.store import PRUNE, RunStore
@@ -107,6 +107,16 @@ def sample_points(pair: DomainPair, seed: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def test_user_points(pair: DomainPair) -> pd.DataFrame:
+    """Every test user's rows (a source row where they have source history, a target row where
+    they have target training rows): the Explain page places any of them on the PCA plot."""
+    users = np.union1d(pair.test_users("cold", "test"), pair.test_users("warm", "test"))
+    has_train = pair.has_target_train()
+    frames = [pd.DataFrame({"user": users[members[users]], "domain": domain})
+              for domain, members in (("source", pair.in_source), ("target", has_train))]
+    return pd.concat(frames, ignore_index=True)
+
+
 def stage_vectors(points: pd.DataFrame, vectors: dict, stage: str) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Rows and vectors of one stage: source points use the aligned vectors after alignment."""
     src_key = "aligned" if stage == "after" and "aligned" in vectors else "source"
@@ -126,14 +136,18 @@ def stage_vectors(points: pd.DataFrame, vectors: dict, stage: str) -> tuple[pd.D
 
 def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
     """Per-stage vectors, PCA projections and alignment metrics; returns the summary part."""
-    points = sample_points(pair, seed)
-    alignment, stages = {}, {}
+    points, test_points = sample_points(pair, seed), test_user_points(pair)
+    alignment, stages, placed = {}, {}, []
     for stage, vectors in embeddings.items():
         got = stage_vectors(points, vectors, stage)
         if got is None:
             continue
         frame, x = got
         stages[stage] = (frame, x)
+        tested = stage_vectors(test_points, vectors, stage)
+        if tested is not None:  # on the axes of the plotted sample's PCA (the same basis)
+            xy = place(tested[1], pca_basis(x, seed))
+            placed.append(tested[0].assign(x=xy[:, 0], y=xy[:, 1]))
         artifacts.save_arrays(run_id, f"vectors_{stage}.npz", x=x)
         artifacts.save_frame(run_id, f"points_{stage}.parquet", frame)
         src, tgt = x[(frame["domain"] == "source").to_numpy()], x[(frame["domain"] == "target").to_numpy()]
@@ -142,6 +156,8 @@ def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
     if stages:
         pca = pd.concat([project(f, x, "pca", seed) for f, x in stages.values()], ignore_index=True)
         artifacts.save_frame(run_id, "projection_pca.parquet", pca)
+    if placed:
+        artifacts.save_frame(run_id, TEST_POINTS, pd.concat(placed, ignore_index=True))
     return {"alignment": alignment, "projections": ["pca"] if stages else []}
 
 
@@ -151,6 +167,12 @@ def save_per_user(artifacts: ArtifactStore, run_id: str, per_user: dict) -> None
     frames = [pd.DataFrame({name: values.numpy() for name, values in columns.items()}).assign(group=group)
               for group, columns in per_user.items()]
     artifacts.save_frame(run_id, PER_USER, pd.concat(frames, ignore_index=True))
+
+
+def save_top_lists(artifacts: ArtifactStore, run_id: str, lists: dict) -> None:
+    """Each test user's top-K items and the ranks of their held-out items (the Explain page)."""
+    artifacts.save_frame(run_id, TOP_LISTS, pd.DataFrame(lists["top"]))
+    artifacts.save_frame(run_id, HELDOUT_RANKS, pd.DataFrame(lists["held"]))
 
 
 def save_checkpoint(artifacts: ArtifactStore, run_id: str, model) -> None:
@@ -197,6 +219,7 @@ def execute_run(store: RunStore, run_id: str):
             result = trainer.fit()
             save_checkpoint(artifacts, run_id, method.model_)
             save_per_user(artifacts, run_id, result.per_user)
+            save_top_lists(artifacts, run_id, result.top_lists)
             analysis = _save_analysis(store, artifacts, run_id, pair, logger.embeddings, run["seed"])
     except RunCancelled as stop:
         store.finish(run_id, "pruned" if stop.pruned else "cancelled",

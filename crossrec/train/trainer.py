@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 
 from crossrec.data.pair import DomainPair
+from crossrec.eval.explain import top_lists
 from crossrec.eval.protocol import SAMPLED_NOTE, evaluate, evaluate_per_user, parse_mode, summarize
 from crossrec.methods.base import Method
 from crossrec.methods.plan import Phase
@@ -53,6 +54,7 @@ class TrainResult:
     at_cap: list = field(default_factory=list)  # phases whose best epoch was their last: still improving
     threads: list = field(default_factory=list)  # CPU threads chosen at the start of each phase
     valid_groups: dict = field(default_factory=dict)          # final validation metrics, cold and warm
+    top_lists: dict = field(repr=False, default_factory=dict)  # each test user's top-K and held-out ranks
 
 
 def train_step(phase: Phase, batch, optimizers) -> dict:
@@ -195,6 +197,7 @@ class Trainer:
         train_seconds = time.perf_counter() - started
         per_user = evaluate_per_user(method.score, self.data, "test", ("cold", "warm"), self.eval_mode)
         metrics = summarize(per_user)
+        lists = top_lists(method.score, self.data, "test", ("cold", "warm"))
         # validation of the final state, per group: how baselines are chosen without test data
         valid_groups = evaluate(method.score, self.data, "valid", ("cold", "warm", "all"), self.eval_mode)
         after = self._snapshot()
@@ -205,4 +208,4 @@ class Trainer:
                            train_seconds=train_seconds, eval=self.eval_mode, device=str(self.device),
                            sizes=method.sizes(), embeddings_before=before, embeddings_after=after,
                            notes=notes, per_user=per_user, valid_groups=valid_groups, at_cap=self.at_cap,
-                           threads=self.threads)
+                           threads=self.threads, top_lists=lists)

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 from crossrec.viz.theme import DOMAIN_COLORS, style
 
 
-def projection_figure(points, title: str):
-    """points: user, domain, overlap, cold, x, y (one stage)."""
+def projection_figure(points, title: str, highlight=None):
+    """points: user, domain, overlap, cold, x, y (one stage). `highlight`: rows (domain, x, y) of
+    one user, drawn on top as large stars."""
     fig = go.Figure()
     for domain, color in DOMAIN_COLORS.items():
         for cold in (False, True):
@@ -23,6 +24,10 @@ def projection_figure(points, title: str):
                             line=dict(width=1, color="#222") if cold else dict(width=1, color=color)),
                 customdata=sel[["user", "overlap"]].to_numpy(),
                 hovertemplate="user %{customdata[0]}<br>shared: %{customdata[1]}<extra>" + name + "</extra>")
+    if highlight is not None and len(highlight):
+        fig.add_scatter(x=highlight["x"], y=highlight["y"], mode="markers+text", name="this user",
+                        text=[f"this user ({d})" for d in highlight["domain"]], textposition="top center",
+                        marker=dict(symbol="star", size=20, color="#E45756", line=dict(width=1.5, color="#222")))
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
     return style(fig, 460, title)

@@ -1,0 +1,45 @@
+"""Item names for people: the synthetic generator's taste clusters, or a pair folder's optional
+item-metadata files (`source_titles` / `target_titles` in pair.json: `item, title[, category]`
+rows with a header, comma or tab separated; see data/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from crossrec.data.catalog import SCENARIOS, _resolve, folder_pairs, synthetic_settings
+from crossrec.data.synthetic import item_titles as synthetic_titles
+from crossrec.errors import DataError
+
+MAX_TITLE_ROWS = 5_000_000
+
+
+def read_titles(path: Path) -> dict[str, str]:
+    """{item id: "title (category)"} from an item-metadata file."""
+    try:
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, nrows=MAX_TITLE_ROWS,
+                            keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise DataError(f"unreadable item titles ({str(err).splitlines()[0]})", file=str(path)) from None
+    missing = {"item", "title"} - set(frame.columns)
+    if missing:
+        raise DataError(f"item titles need the columns item, title[, category]; missing "
+                        f"{', '.join(sorted(missing))}", file=str(path))
+    titles = frame["title"]
+    if "category" in frame:
+        titles = titles.where(frame["category"] == "", titles + " (" + frame["category"] + ")")
+    return dict(zip(frame["item"], titles))
+
+
+def item_titles(ref: dict) -> dict[str, dict[str, str]]:
+    """{"source": {item id: title}, "target": {...}} for a pair reference; empty where unknown."""
+    name = ref.get("catalog")
+    if name is None:
+        return {"source": {}, "target": {}}
+    if name.split(":")[0] in SCENARIOS:
+        return synthetic_titles(synthetic_settings(name))
+    manifest = folder_pairs().get(name, {})
+    folder = Path(manifest.get("folder", "."))
+    return {domain: read_titles(_resolve(folder, manifest[f"{domain}_titles"]))
+            if manifest.get(f"{domain}_titles") else {} for domain in ("source", "target")}
