@@ -6,8 +6,10 @@ import streamlit as st
 from crossrec.analysis.compare import comparison_table, compare
 from crossrec.methods.catalog import setting_defaults
 from crossrec.viz.compare import metric_bars
-from crossrec.viz.report import build_report
-from pages.state import artifacts, method_cards, metric_rows, store
+from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.report import report_html
+from crossrec.runs.store import RunStore
+from pages.state import artifacts, method_cards, store
 from pages.widgets import chart, empty_state, page_setup
 
 page_setup()
@@ -50,6 +52,9 @@ chart(metric_bars(result, f"hr@{k}"), where=right)
 
 d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")
-if d2.button("Build HTML report"):
-    html = build_report(selected, {r["id"]: metric_rows(r["id"]) for r in selected}, result, k)
-    d2.download_button("Download report.html", html.encode(), "crossrec-report.html", "text/html")
+home = store().home
+# built when clicked (on Streamlit's download thread): one click, no build step
+d2.download_button("Download report (HTML, print-ready)", file_name="crossrec-report.html", mime="text/html",
+                   data=lambda: report_html(RunStore(home), ArtifactStore(home / "artifacts"), selected, result, k),
+                   help="One self-contained file (opens offline). To get a PDF, open it and print to PDF: "
+                        "each section starts a new page.")

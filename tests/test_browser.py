@@ -248,3 +248,47 @@ def test_explain_a_cold_user_in_chromium(tmp_path):
         assert page.locator(".js-plotly-plot").count() == 2
         assert page.locator("[data-testid='stException']").count() == 0
         shot(page, "explain-a-user")
+
+
+def test_report_downloads_in_one_click_and_prints_one_section_per_page(tmp_path):
+    """Compare -> one click downloads the report; Chromium prints it to PDF; every page is
+    rasterised (pdftoppm): at least one page per section, none blank."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from browser import ROOT
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    env = {**os.environ, "CROSSREC_HOME": str(home), "CROSSREC_DATA_DIR": str(data)}
+    for method in (["popularity"], ["cmf", "--set", "epochs=5"]):
+        subprocess.run([sys.executable, "-m", "crossrec", "train", "synthetic-tiny", "--method", *method, "--json"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    with running_app(home, data) as url, browser_page() as page:
+        page.goto(url + "/compare")
+        wait_app_idle(page)
+        with page.expect_download(timeout=120000) as download:
+            page.get_by_role("button", name="Download report (HTML, print-ready)").click()
+        report = tmp_path / "report.html"
+        download.value.save_as(report)
+    text = report.read_text()
+    sections = text.count("<section")
+    assert sections == 6 and "<script src=" not in text
+    with browser_page() as page:
+        page.goto(report.as_uri())
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
+        page.emulate_media(media="print")
+        pdf = tmp_path / "report.pdf"
+        page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= sections, (len(pages), sections)
+    for png in pages:
+        ink = (np.asarray(Image.open(png).convert("L")) < 200).mean()
+        assert ink > 0.002, f"{png.name} is blank ({ink:.4%} ink)"

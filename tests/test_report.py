@@ -14,7 +14,7 @@ from crossrec.analysis.compare import comparison_table, compare
 from crossrec.methods.catalog import all_cards, setting_defaults
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import RunStore
-from crossrec.viz.report import build_report
+from crossrec.runs.report import report_html
 
 
 def train(method, *args) -> str:
@@ -108,8 +108,13 @@ def test_table_and_offline_report(finished, monkeypatch):
     table = comparison_table(result)
     assert "±" in table[table["n"] == 3]["cold ndcg@10"].iloc[0]
     assert "(n=1)" in table[table["method"] == "popularity"]["cold ndcg@10"].iloc[0]
-    curves = {r["id"]: pd.DataFrame(store.metrics(r["id"])) for r in runs}
-    html = build_report(runs, curves, result, k=10)
+    html = report_html(store, ArtifactStore(home / "artifacts"), runs, result, k=10)
+    assert html.count("<section") == 6 and html.count("<section class=first>") == 1
+    for title in ("Domain pairs", "Settings", "Results (K = 10)", "Training curves",
+                  "Embeddings before and after alignment", "Explained users"):
+        assert f"<h2>{title}</h2>" in html, title
+    assert "break-before:page" in html and "@media print" in html
+    assert html.count("<h3>User u") == 3 and "Source history" in html and "kNN mixing" in html
     assert html.count("<script") >= 3
     assert not re.search(r"<script[^>]+src=", html)  # plotly.js embedded: opens offline
     assert html.count("Plotly.newPlot") >= 3
