@@ -50,6 +50,8 @@ left, right = st.columns(2)
 chart(metric_bars(result, f"ndcg@{k}"), where=left)
 chart(metric_bars(result, f"hr@{k}"), where=right)
 
+st.page_link("pages/explain.py", label="Explain a user: what these runs recommend one test user",
+             icon=":material/person_search:")
 d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")
 home = store().home

@@ -54,6 +54,7 @@ for col, stage in zip(cols, ["before", "after"]):
     title = "Before alignment" if stage == "before" else "After training / alignment"
     chart(projection_figure(keep, title), key=f"proj-{stage}", where=col)
 
+st.page_link("pages/explain.py", label="Find one user on these plots: Explain a user", icon=":material/person_search:")
 alignment = run["summary"].get("alignment") or {}
 if alignment:
     st.subheader("Alignment metrics")

@@ -132,3 +132,23 @@ def test_data_page_downloads_a_benchmark_and_lists_it(app, tmp_path, monkeypatch
     assert any("cdrib-sport-cloth is ready" in s.value for s in at.success)
     at.run()
     assert any(o.startswith("cdrib-sport-cloth — CDRIB") for o in at.selectbox[0].options)  # listed now
+
+
+def test_item_titles_of_a_pair_folder_and_a_bad_titles_file(home, tmp_path):
+    from crossrec.data.titles import item_titles
+    folder = tmp_path / "data" / "shop"
+    folder.mkdir()
+    (folder / "s.csv").write_text("user,item\n" + "".join(f"u{u},a{u % 4}\n" for u in range(40)))
+    (folder / "t.csv").write_text("user,item\n" + "".join(f"u{u},b{u % 3}\n" for u in range(40)))
+    (folder / "s_titles.csv").write_text("item,title,category\na0,Dune,Sci-fi\na1,Emma,\n")
+    (folder / "t_titles.tsv").write_text("id\tname\nb0\tKind of Blue\n")
+    (folder / "pair.json").write_text(json.dumps({"source": "s.csv", "target": "t.csv",
+                                                  "source_titles": "s_titles.csv", "target_titles": "t_titles.tsv"}))
+    with pytest.raises(DataError) as err:
+        item_titles({"catalog": "shop"})
+    assert "t_titles.tsv" in str(err.value) and "missing item, title" in str(err.value)
+    assert "\n" not in str(err.value)
+    (folder / "t_titles.tsv").write_text("item\ttitle\nb0\tKind of Blue\n")
+    titles = item_titles({"catalog": "shop"})
+    assert titles == {"source": {"a0": "Dune (Sci-fi)", "a1": "Emma"}, "target": {"b0": "Kind of Blue"}}
+    assert item_titles({"catalog": "synthetic-tiny"})["target"]["t00003"].endswith(" · 3")
