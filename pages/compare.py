@@ -7,7 +7,7 @@ from crossrec.analysis.compare import comparison_table, compare
 from crossrec.methods.catalog import setting_defaults
 from crossrec.viz.compare import metric_bars
 from crossrec.runs.artifacts import ArtifactStore
-from crossrec.runs.report import report_html
+from crossrec.runs.report import installed_chromium, print_to_pdf, report_html
 from crossrec.runs.store import RunStore
 from pages.state import artifacts, method_cards, store
 from pages.widgets import chart, empty_state, page_setup
@@ -60,3 +60,7 @@ d2.download_button("Download report (HTML, print-ready)", file_name="crossrec-re
                    data=lambda: report_html(RunStore(home), ArtifactStore(home / "artifacts"), selected, result, k),
                    help="One self-contained file (opens offline). To get a PDF, open it and print to PDF: "
                         "each section starts a new page.")
+if installed_chromium():  # printed by the machine's own Chromium; otherwise print the HTML yourself
+    d2.download_button("Download report (PDF)", file_name="crossrec-report.pdf", mime="application/pdf",
+                       data=lambda: print_to_pdf(report_html(RunStore(home), ArtifactStore(home / "artifacts"),
+                                                             selected, result, k)))

@@ -136,3 +136,24 @@ def test_smoothing_averages_losses_but_never_validation_points():
     loss = lambda fig: np.array(fig.data[0].y, dtype=float)  # noqa: E731
     assert loss(raw).std() > 0.45 and loss(smoothed)[2:-2].std() < 0.01
     assert list(smoothed.data[1].y) == [0.1, 0.3, 0.2, 0.4]
+
+
+def test_report_prints_to_pdf_with_the_machines_chromium(finished, tmp_path):
+    import shutil
+    import subprocess
+    from crossrec.runs.report import installed_chromium, print_to_pdf
+    if installed_chromium() is None or shutil.which("pdftotext") is None:
+        pytest.skip("no chromium or poppler-utils")
+    home, _ = finished
+    store = RunStore(home)
+    runs = store.list_runs(statuses=("done",))
+    result = compare(runs, setting_defaults(all_cards()), ArtifactStore(home / "artifacts").per_user)
+    pdf = print_to_pdf(report_html(store, ArtifactStore(home / "artifacts"), runs, result))
+    assert pdf.startswith(b"%PDF")
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")
+    for title in ("Domain pairs", "Settings", "Results (K = 10)", "Training curves", "Explained users"):
+        firsts = [page.strip().splitlines()[0].strip() for page in pages if page.strip()]
+        assert firsts.count(title) == 1, (title, firsts)  # each section opens a page

@@ -5,6 +5,10 @@ few explained cold users. Torch-free: it reads what the runs stored."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -71,3 +75,29 @@ def report_html(store: RunStore, artifacts: ArtifactStore, runs: list[dict], res
     """The self-contained, print-ready HTML report of `runs` compared as `result`."""
     return build_report(runs, _curves(store, runs), result, k, embeddings=_embeddings(artifacts, runs),
                         explained=_explained(artifacts, runs))
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
+                  "--virtual-time-budget=15000"]  # lets plotly draw before the page is printed
+
+
+def installed_chromium() -> str | None:
+    """A Chromium (or Chrome) on PATH: the PDF is printed by the browser the machine already has."""
+    return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+
+
+def print_to_pdf(report: str, timeout: float = 300) -> bytes:
+    """The report printed to PDF by headless Chromium (its print stylesheet applies)."""
+    browser = installed_chromium()
+    if browser is None:
+        raise RuntimeError("no Chromium on PATH: open the HTML report and print it to PDF")
+    with tempfile.TemporaryDirectory() as tmp:
+        page, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        page.write_text(report, encoding="utf-8")
+        subprocess.run([browser, *CHROMIUM_FLAGS, f"--print-to-pdf={pdf}", page.as_uri()],
+                       capture_output=True, timeout=timeout, check=False)
+        if not pdf.is_file() or pdf.stat().st_size == 0:
+            raise RuntimeError("Chromium printed no PDF; open the HTML report and print it to PDF")
+        return pdf.read_bytes()
