@@ -1,8 +1,10 @@
-"""RunStore: every read and write of runs, metric rows and workers (SQLite in WAL mode).
+"""RunStore: every read and write of runs, metric rows and workers.
 
-One connection per call keeps it safe across Streamlit's script threads and worker processes;
-WAL lets one writer and many readers work at once, and the busy timeout absorbs the rest.
-A PostgreSQL store for shared deployments would implement the same public methods.
+`RunStore(home)` opens the configured store: SQLite in WAL mode under the home (the default), or,
+when CROSSREC_STORE=postgresql://..., the PostgreSQL store (crossrec/runs/postgres_store.py) that
+shares this class's queries and migrations. One connection per call keeps it safe across
+Streamlit's script threads and worker processes; WAL lets one writer and many readers work at
+once, and the busy timeout absorbs the rest.
 """
 
 from __future__ import annotations
@@ -57,11 +59,15 @@ MIGRATIONS = [
         sampler_seed INTEGER NOT NULL, seed INTEGER NOT NULL, device TEXT NOT NULL,
         status TEXT NOT NULL, created REAL NOT NULL, finished REAL, best_run TEXT, error TEXT);
     """,
+    """
+    ALTER TABLE runs ADD COLUMN executor TEXT DEFAULT 'local';
+    """,
 ]
 _JSON_COLUMNS = ("pair", "settings", "metrics", "summary")
 RUN_COLUMNS = ("id", "name", "pair", "pair_name", "method", "settings", "seed", "device", "eval",
                "status", "created", "started", "finished", "heartbeat", "progress", "error",
-               "worker_pid", "worker_host", "cancel_requested", "metrics", "summary", "sweep_id", "trial")
+               "worker_pid", "worker_host", "cancel_requested", "metrics", "summary", "sweep_id", "trial",
+               "executor")
 SWEEP_JSON = ("pair", "space")
 
 
@@ -70,7 +76,8 @@ def default_home() -> Path:
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    # 32 random bits: a sweep creates many runs within one second, and ids must never collide
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(4)
 
 
 def new_sweep_id() -> str:
@@ -93,7 +100,22 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+STORE_ENV = "CROSSREC_STORE"  # postgresql://user@host:port/db: the shared store; unset: SQLite
+
+
 class RunStore:
+    """The SQLite store, and the queries every store shares (written with ? placeholders)."""
+
+    ROW_LOCK = ""  # appended to a SELECT whose row the transaction then updates
+    CLAIM_LOCK = ""  # the same for claiming: concurrent claimers must take different rows
+    INSERT_IGNORE = "INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
+
+    def __new__(cls, home: str | Path | None = None, *args, **kwargs):
+        if cls is RunStore and os.environ.get(STORE_ENV):
+            from crossrec.runs.postgres_store import PostgresRunStore
+            return super().__new__(PostgresRunStore)
+        return super().__new__(cls)
+
     def __init__(self, home: str | Path | None = None):
         self.home = Path(home).resolve() if home else default_home()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -174,14 +196,16 @@ class RunStore:
     def create_run(self, pair: dict, method: str, settings: dict, seed: int = 0,
                    device: str = "auto", eval_mode: str = "full", name: str | None = None,
                    pair_name: str | None = None, status: str = "queued", sweep_id: str | None = None,
-                   trial: int | None = None) -> str:
+                   trial: int | None = None, executor: str = "local") -> str:
+        """A new run; `executor` says who runs it: 'local' runs are claimed by local workers only."""
         run_id = new_run_id()
         with self._connect(immediate=True) as con:
             con.execute(
                 "INSERT INTO runs (id, name, pair, pair_name, method, settings, seed, device, eval,"
-                " status, created, sweep_id, trial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " status, created, sweep_id, trial, executor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, name or f"{method} s{seed}", json.dumps(pair), pair_name or pair_label(pair),
-                 method, json.dumps(settings), seed, device, eval_mode, status, time.time(), sweep_id, trial))
+                 method, json.dumps(settings), seed, device, eval_mode, status, time.time(), sweep_id, trial,
+                 executor))
         return run_id
 
     # --- sweeps --------------------------------------------------------------------------
@@ -245,7 +269,8 @@ class RunStore:
         """Atomically move the oldest queued run to running and return it (None when idle)."""
         with self._connect(immediate=True) as con:
             row = con.execute("SELECT id FROM runs WHERE status='queued' AND cancel_requested=0 "
-                              "ORDER BY created LIMIT 1").fetchone()
+                              "AND COALESCE(executor, 'local')='local' ORDER BY created LIMIT 1"
+                              + self.CLAIM_LOCK).fetchone()
             if row is None:
                 return None
             now = time.time()
@@ -286,7 +311,7 @@ class RunStore:
     def update_summary(self, run_id: str, **fields) -> None:
         """Merge keys into a run's summary (e.g. projections computed after training)."""
         with self._connect(immediate=True) as con:
-            row = con.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = con.execute("SELECT summary FROM runs WHERE id=?" + self.ROW_LOCK, (run_id,)).fetchone()
             summary = json.loads(row[0]) if row and row[0] else {}
             summary.update(fields)
             con.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
@@ -301,7 +326,7 @@ class RunStore:
     def request_cancel(self, run_id: str) -> str | None:
         """Ask a run to stop; a queued run is cancelled at once. Returns its status, None if unknown."""
         with self._connect(immediate=True) as con:
-            row = con.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = con.execute("SELECT status FROM runs WHERE id=?" + self.ROW_LOCK, (run_id,)).fetchone()
             if row is None:
                 return None
             if row["status"] == "queued":
@@ -354,8 +379,9 @@ class RunStore:
             row[key] = json.dumps(row[key]) if row.get(key) is not None else None
         columns = [c for c in RUN_COLUMNS if c in row]
         with self._connect(immediate=True) as con:
-            cur = con.execute(f"INSERT OR IGNORE INTO runs ({', '.join(columns)}) VALUES "
-                              f"({', '.join('?' * len(columns))})", [row[c] for c in columns])
+            cur = con.execute(self.INSERT_IGNORE.format(table="runs", columns=", ".join(columns),
+                                                        marks=", ".join("?" * len(columns))),
+                              [row[c] for c in columns])
             return cur.rowcount == 1
 
     def delete_run(self, run_id: str) -> None:

@@ -1,0 +1,62 @@
+"""Real servers for the cluster tests: a PostgreSQL server from Debian's binaries (run as the
+`postgres` system user when the tests run as root), one per test session."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+
+from browser import free_port
+
+
+def postgres_bin(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+def server_env() -> dict:
+    """The environment of a session-long server: no test's CROSSREC_* (a test's home owns only
+    the processes it started, and ends them)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CROSSREC_")}
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def postgres_server():
+    """Yields the address of a fresh PostgreSQL server on 127.0.0.1 (trust auth, user postgres);
+    the server and its files are gone afterwards."""
+    initdb, pg_ctl = postgres_bin("initdb"), postgres_bin("pg_ctl")
+    folder = tempfile.mkdtemp(prefix="crossrec-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, port = os.path.join(folder, "data"), free_port()
+    try:
+        subprocess.run(_as_server_user([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]),
+                       check=True, capture_output=True, env=server_env())
+        subprocess.run(_as_server_user([pg_ctl, "-D", data, "-l", os.path.join(folder, "log"), "-w", "-t", "120",
+                                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
+                                              "-c fsync=off -c max_connections=200", "start"]),
+                       check=True, capture_output=True, env=server_env())
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        if os.path.exists(os.path.join(data, "postmaster.pid")):
+            subprocess.run(_as_server_user([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]),
+                           capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(server_url: str) -> str:
+    """A new empty database on the server; its address."""
+    import psycopg
+    name = f"t{time.time_ns()}"
+    with psycopg.connect(server_url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

@@ -1,0 +1,144 @@
+"""One conformance suite for every run store: SQLite (the default) and PostgreSQL on a real
+server (skipped where PostgreSQL's binaries or psycopg are missing)."""
+
+import threading
+import time
+
+import pytest
+
+from crossrec.runs.store import MIGRATIONS, RunStore
+
+TINY = {"catalog": "synthetic-tiny"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    pytest.importorskip("psycopg")
+    from servers import postgres_bin, postgres_server
+    if postgres_bin("initdb") is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, home, monkeypatch):
+    if request.param == "postgres":
+        from servers import fresh_database
+        monkeypatch.setenv("CROSSREC_STORE", fresh_database(request.getfixturevalue("postgres_url")))
+    else:
+        monkeypatch.delenv("CROSSREC_STORE", raising=False)
+    opened = RunStore(home)
+    assert type(opened).__name__ == {"sqlite": "RunStore", "postgres": "PostgresRunStore"}[request.param]
+    return opened
+
+
+def test_schema_and_round_trip(store):
+    assert store.schema_version == len(MIGRATIONS) and store.integrity_ok()
+    run_id = store.create_run(TINY, "cmf", {"dim": 8}, seed=2**32 - 1)
+    run = store.get_run(run_id)
+    assert run["seed"] == 2**32 - 1 and run["settings"] == {"dim": 8} and run["pair"] == TINY
+    assert run["status"] == "queued" and run["executor"] == "local"
+    assert abs(run["created"] - time.time()) < 3600  # time stamps keep their precision
+    store.update_summary(run_id, a=1)
+    store.update_summary(run_id, b=2)
+    assert store.get_run(run_id)["summary"] == {"a": 1, "b": 2}
+
+
+def test_each_run_is_claimed_once_under_four_concurrent_claimers(store):
+    ids = {store.create_run(TINY, "cmf", {}, seed=k) for k in range(100)}
+    store.create_run(TINY, "cmf", {}, executor="ray")  # never claimed by a local worker
+    claimed, errors = [[] for _ in range(4)], []
+
+    def claimer(k):
+        try:
+            while (run := store.claim_next(1000 + k)) is not None:
+                claimed[k].append(run["id"])
+        except Exception as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=claimer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert not errors, errors
+    every = [i for part in claimed for i in part]
+    assert len(every) == len(set(every)) == 100 and set(every) == ids
+    assert {r["worker_pid"] for r in store.list_runs(("running",))} <= {1000, 1001, 1002, 1003}
+
+
+def test_cancel_and_fail_with_a_reason(store):
+    queued = store.create_run(TINY, "cmf", {})
+    assert store.request_cancel(queued) == "cancelled" and store.get_run(queued)["status"] == "cancelled"
+    running = store.create_run(TINY, "cmf", {})
+    store.start_run(running, 4242)
+    assert store.heartbeat(running, 0.5) == 0
+    assert store.request_cancel(running) == "running" and store.heartbeat(running) == 1
+    store.finish(running, "cancelled")
+    store.finish(running, "done")  # an ended run never changes again
+    assert store.get_run(running)["status"] == "cancelled"
+    lost = store.create_run(TINY, "cmf", {})
+    dead_pid = 2**22 + 12345  # above the default pid_max: never a live process
+    store.start_run(lost, dead_pid)
+    assert store.fail_dead_runs() == [lost]
+    assert f"pid {dead_pid}" in store.get_run(lost)["error"] and store.get_run(lost)["status"] == "failed"
+    assert store.request_cancel("no-such-run") is None
+
+
+def test_metric_rows_keep_their_order_while_a_reader_polls_two_writers(store):
+    runs = [store.create_run(TINY, "cmf", {}, seed=k) for k in range(2)]
+    for run_id in runs:
+        store.start_run(run_id, 1)
+    done, errors, seen = threading.Event(), [], {r: [] for r in runs}
+
+    def writer(run_id):
+        try:
+            for step in range(1, 101):
+                store.add_metrics(run_id, [("joint", 1, step, "loss", 1.0 / step, time.time())])
+                store.heartbeat(run_id, step / 100)
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+
+    def reader():
+        last = {r: 0 for r in runs}
+        while True:
+            finished = done.is_set()
+            try:
+                store.list_runs(limit=10)
+                for run_id in runs:
+                    rows = store.metrics(run_id, after_id=last[run_id])
+                    if rows:
+                        seen[run_id] += [r["step"] for r in rows]
+                        last[run_id] = rows[-1]["id"]
+            except Exception as err:  # noqa: BLE001
+                errors.append(err)
+                return
+            if finished:
+                return
+            time.sleep(0.01)
+
+    polling = threading.Thread(target=reader)
+    polling.start()
+    writers = [threading.Thread(target=writer, args=(r,)) for r in runs]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join(600)
+    done.set()
+    polling.join(600)
+    assert not errors, errors
+    for run_id in runs:
+        assert seen[run_id] == list(range(1, 101)), run_id  # every row once, in order
+        assert store.count_metrics(run_id) == 100 and store.get_run(run_id)["progress"] == 1.0
+
+
+def test_workers_and_restore(store):
+    store.worker_beat(4321, {"cores": 2})
+    store.worker_beat(4321)  # a beat without info keeps the info
+    assert store.host and all(w["pid"] != 4321 for w in store.live_workers())  # pid 4321 is not alive here
+    run_id = store.create_run(TINY, "cmf", {})
+    record = store.get_run(run_id)
+    assert store.restore_run(record) is False  # already there
+    store.delete_run(run_id)
+    assert store.restore_run(record) is True and store.get_run(run_id)["status"] == "failed"
