@@ -6,6 +6,7 @@ Torch never loads in the UI process: method cards come from the catalog file the
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +17,7 @@ from crossrec.data.titles import item_titles
 from crossrec.errors import StoreError
 from crossrec.methods.catalog import FILE_NAME, read_catalog
 from crossrec.runs.artifacts import ArtifactStore
-from crossrec.runs.executor import LocalExecutor
+from crossrec.runs.executor import EXECUTOR_ENV, make_executor
 from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
 
 
@@ -39,18 +40,25 @@ def artifacts() -> ArtifactStore:
     return ArtifactStore(store().home / "artifacts")
 
 
-def executor() -> LocalExecutor:
-    return LocalExecutor(store())
+def executor():
+    """The configured executor (CROSSREC_EXECUTOR), one per server and home: a Ray executor keeps
+    watching the tasks it launched."""
+    return _executor(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
+
+
+@st.cache_resource(show_spinner=False)
+def _executor(home: str, kind: str):
+    return make_executor(RunStore(home))
 
 
 def ensure_execution() -> dict:
     """Ask the executor, once per server and home, to make sure queued runs get executed."""
-    return _ensure_execution(str(store().home))
+    return _ensure_execution(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
 
 
 @st.cache_resource(show_spinner=False)
-def _ensure_execution(home: str) -> dict:
-    return LocalExecutor(RunStore(home)).ensure_running()
+def _ensure_execution(home: str, kind: str) -> dict:
+    return _executor(home, kind).ensure_running()
 
 
 def method_cards() -> list[dict] | None:

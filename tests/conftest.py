@@ -49,3 +49,14 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the whole session (tests/servers.py); skipped without one."""
+    pytest.importorskip("psycopg")
+    from servers import postgres_bin, postgres_server
+    if postgres_bin("initdb") is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    with postgres_server() as url:
+        yield url

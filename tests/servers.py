@@ -1,5 +1,5 @@
 """Real servers for the cluster tests: a PostgreSQL server from Debian's binaries (run as the
-`postgres` system user when the tests run as root), one per test session."""
+`postgres` system user when the tests run as root), one per test session, and a local Ray cluster."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
 
 from browser import free_port
+
+RAY = [sys.executable, "-m", "ray.scripts.scripts"]  # the `ray` command of this interpreter's Ray
 
 
 def postgres_bin(name: str) -> str | None:
@@ -60,3 +63,21 @@ def fresh_database(server_url: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {name}")
     return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def ray_cluster(cpus: int = 2):
+    """A local Ray cluster (`ray start --head`); yields its address. Stopped afterwards."""
+    port = free_port()
+    env = server_env()
+    started = subprocess.run([*RAY, "start", "--head", f"--num-cpus={cpus}", "--num-gpus=0", f"--port={port}",
+                              "--include-dashboard=false", "--disable-usage-stats"],
+                             env=env, capture_output=True, text=True, timeout=300)
+    try:
+        if started.returncode != 0:
+            raise RuntimeError(f"ray start failed: {started.stderr[-2000:]}")
+        yield f"127.0.0.1:{port}"
+    finally:
+        if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+            sys.modules["ray"].shutdown()  # this process's driver first: a quiet stop
+        subprocess.run([*RAY, "stop", "--force"], env=env, capture_output=True, timeout=300)

@@ -11,16 +11,6 @@ from crossrec.runs.store import MIGRATIONS, RunStore
 TINY = {"catalog": "synthetic-tiny"}
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    pytest.importorskip("psycopg")
-    from servers import postgres_bin, postgres_server
-    if postgres_bin("initdb") is None:
-        pytest.skip("PostgreSQL server binaries not installed")
-    with postgres_server() as url:
-        yield url
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request, home, monkeypatch):
     if request.param == "postgres":

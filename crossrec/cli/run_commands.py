@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import time
 import os
 import sys
 
@@ -10,9 +12,9 @@ from crossrec.cli.common import add_pair_args, command, emit, pair_ref
 from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
-from crossrec.runs.executor import LocalExecutor
+from crossrec.runs.executor import LocalExecutor, make_executor
 from crossrec.runs.request import RunRequest, check_seed, validate_request
-from crossrec.runs.store import RunStore
+from crossrec.runs.store import ACTIVE, RunStore
 
 TERMINAL = ("done", "failed", "cancelled")
 
@@ -72,9 +74,22 @@ def cmd_train(args) -> int:
 
 def cmd_submit(args) -> int:
     request = _request(args)
-    run_id = LocalExecutor(RunStore(), start_worker=False).submit(request)  # scripts run their worker
-    emit(args, {"run_id": run_id, "status": "queued"}, f"queued run {run_id}")
-    return 0
+    store = RunStore()
+    executor = make_executor(store)
+    if isinstance(executor, LocalExecutor):
+        run_id = LocalExecutor(store, start_worker=False).submit(request)  # scripts run their worker
+        emit(args, {"run_id": run_id, "status": "queued"}, f"queued run {run_id}")
+        return 0
+    # A Ray task lives as long as the process that launched it: stay until the run ends.
+    run_id = executor.submit(request)
+    print(json.dumps({"run_id": run_id, "status": "queued"}) if args.json else f"queued run {run_id} on Ray; "
+          "waiting for it to end (the task belongs to this process)", flush=True)
+    while store.get_run(run_id)["status"] in ACTIVE:
+        time.sleep(1.0)
+    run = store.get_run(run_id)
+    emit(args, {"run_id": run_id, "status": run["status"], "error": run["error"]},
+         f"run {run_id} {run['status']}" + (f": {run['error']}" if run["error"] else ""))
+    return 0 if run["status"] == "done" else 1
 
 
 def cmd_sweep(args) -> int:

@@ -3,31 +3,33 @@
 `LocalExecutor` (the embedded default) queues the run in the store; a long-lived local worker
 process (`python -m crossrec worker`) claims it and trains it in a child process.
 
-How a distributed backend plugs in (e.g. Ray, where each run asks for a GPU):
-
-    class RayExecutor:
-        def submit(self, request):             # the same RunRequest as LocalExecutor.submit
-            run_id = self.store.create_run(**request.as_dict())   # a shared PostgreSQL RunStore
-            train_task.options(num_gpus=1).remote(self.store_url, run_id)
-            return run_id
-
-        def cancel(self, run_id):             # the task's heartbeat sees the flag, as here
-            return self.store.request_cancel(run_id)
-
-    @ray.remote
-    def train_task(store_url, run_id):
-        store = PostgresRunStore(store_url)
-        store.start_run(run_id, os.getpid())
-        execute_run(store, run_id)            # crossrec.runs.execute: unchanged
+`RayExecutor` (crossrec/runs/ray_executor.py, CROSSREC_EXECUTOR=ray) trains each run as a Ray
+task on a cluster, with the shared PostgreSQL store (CROSSREC_STORE). `make_executor` picks one.
 
 Pages and training code stay as they are: they only see RunStore rows and ArtifactStore files.
 """
 
 from __future__ import annotations
 
+import os
+
+from crossrec.errors import SettingError
 from crossrec.runs.request import RunRequest
 from crossrec.runs.store import RunStore
 from crossrec.runs.worker import ensure_worker
+
+EXECUTOR_ENV = "CROSSREC_EXECUTOR"  # local (default) or ray
+
+
+def make_executor(store: RunStore):
+    """The executor CROSSREC_EXECUTOR names: `local` (a local worker) or `ray` (a Ray cluster)."""
+    kind = os.environ.get(EXECUTOR_ENV, "local").strip().lower() or "local"
+    if kind == "local":
+        return LocalExecutor(store)
+    if kind == "ray":
+        from crossrec.runs.ray_executor import RayExecutor
+        return RayExecutor(store)
+    raise SettingError(f"{EXECUTOR_ENV}={kind!r} is not an executor; use local or ray")
 
 
 class LocalExecutor:

@@ -278,6 +278,16 @@ class RunStore:
                         "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, row["id"]))
         return self.get_run(row["id"])
 
+    def take_run(self, run_id: str, worker_pid: int) -> bool:
+        """Move one queued run to running for this process (a cluster task starting it); False
+        when it is no longer queued (cancelled meanwhile)."""
+        now = time.time()
+        with self._connect(immediate=True) as con:
+            cur = con.execute("UPDATE runs SET status='running', started=?, heartbeat=?, worker_pid=?, "
+                              "worker_host=? WHERE id=? AND status='queued'",
+                              (now, now, worker_pid, self.host, run_id))
+            return cur.rowcount == 1
+
     def start_run(self, run_id: str, worker_pid: int) -> None:
         """Mark a run running in this process (foreground `train`)."""
         now = time.time()

@@ -1,0 +1,90 @@
+"""The cluster path on real servers: runs as Ray tasks on a local 2-CPU Ray cluster, recorded in
+a PostgreSQL run store; the dashboard's pages show them with no Ray-specific code."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from crossrec.methods.catalog import all_cards
+from crossrec.runs.executor import make_executor
+from crossrec.runs.request import validate_request
+from crossrec.runs.store import ACTIVE, RunStore
+from processes import end_home_processes, home_cmdlines
+
+pytest.importorskip("ray")
+TINY = {"catalog": "synthetic-tiny"}
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    from servers import ray_cluster
+    with ray_cluster(cpus=2) as address:
+        yield address
+
+
+@pytest.fixture
+def cluster(home, postgres_url, ray_address, monkeypatch):
+    """This test's home on the shared PostgreSQL store, runs executed by the Ray cluster."""
+    from servers import fresh_database
+    monkeypatch.setenv("CROSSREC_STORE", fresh_database(postgres_url))
+    monkeypatch.setenv("CROSSREC_EXECUTOR", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", ray_address)
+    store = RunStore(home)
+    yield store, make_executor(store)
+    end_home_processes(home)  # Ray keeps idle workers of this home's environment: end them
+
+
+def request(seed, epochs=3, method="cmf"):
+    """A long run (epochs > 3) never stops early, so it is still running when the test acts."""
+    settings = {"epochs": epochs} if epochs <= 3 else {"epochs": epochs, "patience": 1000}
+    return validate_request(all_cards(), TINY, method, settings, seed, "auto", "full")
+
+
+def wait_until(check, timeout=900):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting")
+
+
+def test_six_runs_on_ray_end_done_and_the_pages_show_them(cluster, home):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP, goto
+    store, executor = cluster
+    assert type(executor).__name__ == "RayExecutor" and type(store).__name__ == "PostgresRunStore"
+    ids = [executor.submit(request(seed)) for seed in range(6)]
+    wait_until(lambda: all(store.get_run(i)["status"] not in ACTIVE for i in ids))
+    runs = [store.get_run(i) for i in ids]
+    assert [r["status"] for r in runs] == ["done"] * 6, [r["error"] for r in runs]
+    assert all(r["executor"] == "ray" and r["metrics"]["cold"]["ndcg@10"] > 0 for r in runs)
+    assert all(store.count_metrics(i) > 0 for i in ids)  # the curves
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [c for c in home_cmdlines(home) if c.endswith("-m crossrec worker")]  # no local worker
+    at.session_state["run_id"] = ids[0]
+    goto(at, "pages/monitor.py")
+    assert any("done" in p.text for p in at.get("progress")) and at.get("plotly_chart")
+    goto(at, "pages/compare.py")
+    table = at.dataframe[0].value
+    assert list(table["method"]) == ["cmf"] and list(table["n"]) == [6]
+
+
+def test_a_killed_ray_worker_fails_its_run_and_a_cancel_ends_another(cluster):
+    store, executor = cluster
+    doomed, stopped = executor.submit(request(0, epochs=400)), executor.submit(request(1, epochs=400))
+    wait_until(lambda: all(store.get_run(i)["status"] == "running" and store.count_metrics(i) > 0
+                           for i in (doomed, stopped)))
+    os.kill(store.get_run(doomed)["worker_pid"], signal.SIGKILL)
+    assert executor.cancel(stopped) == "running"
+    wait_until(lambda: store.get_run(doomed)["status"] != "running" and store.get_run(stopped)["status"] != "running")
+    failed, cancelled = store.get_run(doomed), store.get_run(stopped)
+    assert failed["status"] == "failed" and "died" in failed["error"], failed  # Ray's reason (or the reaper's)
+    assert cancelled["status"] == "cancelled", cancelled
+    after = executor.submit(request(2))  # the cluster still trains
+    wait_until(lambda: store.get_run(after)["status"] not in ACTIVE)
+    assert store.get_run(after)["status"] == "done"
