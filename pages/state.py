@@ -18,6 +18,7 @@ from crossrec.errors import StoreError
 from crossrec.methods.catalog import FILE_NAME, read_catalog
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.executor import EXECUTOR_ENV, make_executor
+from crossrec.sweeps.driver import drive
 from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
 
 
@@ -48,7 +49,7 @@ def executor():
 
 @st.cache_resource(show_spinner=False)
 def _executor(home: str, kind: str):
-    return make_executor(RunStore(home))
+    return make_executor(RunStore(home), sweep_driver=drive)
 
 
 def ensure_execution() -> dict:

@@ -88,3 +88,16 @@ def test_a_killed_ray_worker_fails_its_run_and_a_cancel_ends_another(cluster):
     after = executor.submit(request(2))  # the cluster still trains
     wait_until(lambda: store.get_run(after)["status"] not in ACTIVE)
     assert store.get_run(after)["status"] == "done"
+
+
+def test_a_sweep_runs_its_trials_on_ray(cluster):
+    from conftest import run_cli
+    store, _ = cluster
+    proc = run_cli("sweep", "synthetic-tiny", "--method", "cmf", "--trials", "2", "--space", "epochs=3",
+                   "--space", "dim=8,16", "--sampler", "grid", "--json", timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (sweep,) = store.list_sweeps()
+    runs = store.sweep_runs(sweep["id"])
+    assert sweep["status"] == "done" and len(runs) == 2, (sweep, [(r["status"], r["error"]) for r in runs])
+    assert all(r["executor"] == "ray" and r["status"] == "done" for r in runs)
+    assert {r["settings"]["dim"] for r in runs} == {8, 16}

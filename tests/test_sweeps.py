@@ -133,3 +133,12 @@ def test_a_lagging_trial_is_pruned_and_keeps_its_curve(home):
     curve = [m for m in store.metrics(pruned["id"]) if m["name"] == "valid_ndcg@10"]
     assert len(curve) >= 3 and pruned["error"] == "pruned by its sweep"
     assert store.get_sweep(sweep_id)["status"] == "done"
+
+
+def test_a_grid_sweep_visits_each_point_once_and_ends_done(home):
+    proc = run_cli("sweep", "synthetic-tiny", "--method", "cmf", "--trials", "3", "--space", "epochs=2",
+                   "--space", "dim=8,16,32", "--sampler", "grid", "--json", timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["status"] == "done", report["error"]
+    assert sorted(t["settings"]["dim"] for t in report["trials"]) == [8, 16, 32]

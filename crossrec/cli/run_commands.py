@@ -94,7 +94,7 @@ def cmd_submit(args) -> int:
 
 def cmd_sweep(args) -> int:
     from crossrec.runs.worker import Worker
-    from crossrec.sweeps.driver import create_sweep, sweep_report
+    from crossrec.sweeps.driver import create_sweep, drive, sweep_report
     from crossrec.sweeps.space import full_space, parse_space
     cards = all_cards()
     request = validate_request(cards, pair_ref(args), args.method, {}, args.seed, args.device, "full")
@@ -111,9 +111,15 @@ def cmd_sweep(args) -> int:
                             check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    # No projections here: the command ends when its trials do; the app's worker projects later.
-    Worker(store, concurrency=args.concurrency, once=True, projections=0,
-           **sweep_hooks(store, args.concurrency)).run()
+    executor = make_executor(store, sweep_driver=drive)
+    if isinstance(executor, LocalExecutor):
+        # No projections here: the command ends when its trials do; the app's worker projects later.
+        Worker(store, concurrency=args.concurrency, once=True, projections=0,
+               **sweep_hooks(store, args.concurrency)).run()
+    else:  # trials run as tasks of this process on the cluster: stay until the sweep ends
+        executor.ensure_running()
+        while store.get_sweep(sweep_id)["status"] == "running":
+            time.sleep(1.0)
     report = sweep_report(store, sweep_id)
     emit(args, report, _sweep_lines(report))
     return 0

@@ -21,14 +21,15 @@ from crossrec.runs.worker import ensure_worker
 EXECUTOR_ENV = "CROSSREC_EXECUTOR"  # local (default) or ray
 
 
-def make_executor(store: RunStore):
-    """The executor CROSSREC_EXECUTOR names: `local` (a local worker) or `ray` (a Ray cluster)."""
+def make_executor(store: RunStore, sweep_driver=None):
+    """The executor CROSSREC_EXECUTOR names: `local` (a local worker) or `ray` (a Ray cluster).
+    `sweep_driver`: how a cluster executor steps sweeps (the local worker has its own hooks)."""
     kind = os.environ.get(EXECUTOR_ENV, "local").strip().lower() or "local"
     if kind == "local":
         return LocalExecutor(store)
     if kind == "ray":
         from crossrec.runs.ray_executor import RayExecutor
-        return RayExecutor(store)
+        return RayExecutor(store, sweep_driver)
     raise SettingError(f"{EXECUTOR_ENV}={kind!r} is not an executor; use local or ray")
 
 

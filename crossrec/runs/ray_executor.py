@@ -8,7 +8,7 @@ GPUs), otherwise one CPU, with the torch threads set to match. No silent retry (
 In the task, the run is taken (queued -> running, with the task's host and pid) and a heartbeat
 starts before torch is imported; after a run is done, the same task computes its UMAP and t-SNE. A watcher thread in the submitting process (the app, a CLI
 call) waits on the tasks: a task that dies (node lost, worker killed) leaves its run failed with
-Ray's reason; a run whose cancel the task did not honour within CANCEL_GRACE_SECONDS is
+Ray's reason; it steps running sweeps (their trials launch as tasks); a run whose cancel the task did not honour within CANCEL_GRACE_SECONDS is
 cancelled with `ray.cancel` as a backstop; and it fails runs whose owner is gone (the reaper the
 local worker runs elsewhere). Pages see only the store and the artifacts.
 """
@@ -57,8 +57,10 @@ def train_task(run_id: str, home: str) -> str:
 
 
 class RayExecutor:
-    def __init__(self, store: RunStore):
-        self.store = store
+    def __init__(self, store: RunStore, sweep_driver=None):
+        """`sweep_driver(store, slots, launch)`: steps the running sweeps (from the layer above,
+        `crossrec.sweeps.driver.drive`); the watcher calls it each round, so trials run on Ray."""
+        self.store, self.sweep_driver = store, sweep_driver
         self._tasks: dict = {}  # Ray ObjectRef -> run id
         self._cancel_asked: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -94,9 +96,13 @@ class RayExecutor:
         return self.status()
 
     def submit(self, request: RunRequest) -> str:
+        return self.create_and_launch(**request.as_dict())
+
+    def create_and_launch(self, *args, **fields) -> str:
+        """Create a run (executor 'ray') with `store.create_run`'s arguments and launch its task."""
         ray = self._ray()
-        run_id = self.store.create_run(**request.as_dict(), executor="ray")
-        gpu = self._wants_gpu(request.device)
+        run_id = self.store.create_run(*args, **fields, executor="ray")
+        gpu = self._wants_gpu(fields.get("device", "auto"))
         task = ray.remote(train_task).options(
             num_gpus=1 if gpu else 0, num_cpus=1, max_retries=0, name=f"crossrec-{run_id}",
             runtime_env={"env_vars": self._env(1)})
@@ -142,6 +148,9 @@ class RayExecutor:
                 time.sleep(WATCH_SECONDS)
             try:
                 self.store.fail_dead_runs()
+                if self.sweep_driver is not None:
+                    slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+                    self.sweep_driver(self.store, slots, self.create_and_launch)
             except Exception:  # noqa: BLE001 - a store hiccup; the next round retries
                 pass
 

@@ -60,8 +60,10 @@ def _sampler(sweep: dict, n_trials: int):
     if sweep["sampler"] == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if sweep["sampler"] == "grid":
+        # The grid sampler shuffles its grid with the seed and names points by their index in it:
+        # the seed must stay the same at every reload, or two trials get one point.
         grid = {n: s["choices"] for n, s in sweep["space"].items() if s["kind"] == "choice"}
-        return optuna.samplers.GridSampler(grid, seed=seed)
+        return optuna.samplers.GridSampler(grid, seed=sweep["sampler_seed"])
     return optuna.samplers.TPESampler(seed=seed)
 
 
@@ -143,20 +145,32 @@ def _driving(store: RunStore):
         yield
 
 
-def drive(store: RunStore, slots: int) -> None:
-    """One step of every running sweep (the worker calls this about once a second)."""
+def drive(store: RunStore, slots: int, launch=None) -> None:
+    """One step of every running sweep (the worker, or a cluster executor, calls this about once
+    a second). `launch(pair, method, settings, **fields)` creates a trial's run and starts it
+    (default: `store.create_run`, a queued run for the local worker)."""
     running = store.list_sweeps(("running",))
     if not running:
         return
     with _driving(store):
         for sweep in running:
             try:
-                _step(store, store.get_sweep(sweep["id"]), slots)
+                _step(store, store.get_sweep(sweep["id"]), slots, launch or store.create_run)
             except Exception as err:  # noqa: BLE001 - a broken sweep must not stop the worker
                 store.finish_sweep(sweep["id"], "failed", error=f"{type(err).__name__}: {err}".splitlines()[0])
 
 
-def _step(store: RunStore, sweep: dict, slots: int) -> None:
+def _tell(study, *args, **kwargs) -> None:
+    """study.tell, where an exhausted grid's `study.stop()` (meant for `optimize`) is not an
+    error: the trial is recorded first, and the sweep ends by its own trial count."""
+    try:
+        study.tell(*args, **kwargs)
+    except RuntimeError as err:
+        if "Study.stop" not in str(err):
+            raise
+
+
+def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
     import optuna
     from optuna.trial import TrialState
     if sweep["status"] != "running":
@@ -170,12 +184,12 @@ def _step(store: RunStore, sweep: dict, slots: int) -> None:
             continue
         if run["status"] == "done":
             value = objective(run)
-            study.tell(trial.number, value if value is not None and math.isfinite(value) else None,
+            _tell(study, trial.number, value if value is not None and math.isfinite(value) else None,
                        state=None if value is not None else TrialState.FAIL)
         elif run["status"] in ("failed", "cancelled"):
-            study.tell(trial.number, state=TrialState.FAIL)
+            _tell(study, trial.number, state=TrialState.FAIL)
         elif run["status"] == "pruned":
-            study.tell(trial.number, state=TrialState.PRUNED)
+            _tell(study, trial.number, state=TrialState.PRUNED)
         elif run["status"] == "running" and sweep["prune"]:
             curve = [m["value"] for m in store.metrics(run["id"]) if m["name"] == f"valid_{OBJECTIVE}"]
             live = optuna.trial.Trial(study, trial._trial_id)
@@ -189,8 +203,8 @@ def _step(store: RunStore, sweep: dict, slots: int) -> None:
     while len(runs) < sweep["trials"] and active < slots:
         trial = study.ask(distributions)
         pair, settings = trial_request(sweep, trial.params)
-        run_id = store.create_run(pair, sweep["method"], settings, seed=sweep["seed"], device=sweep["device"],
-                                  sweep_id=sweep["id"], trial=trial.number)
+        run_id = launch(pair, sweep["method"], settings, seed=sweep["seed"], device=sweep["device"],
+                        sweep_id=sweep["id"], trial=trial.number)
         runs.append(store.get_run(run_id))
         active += 1
     if len(runs) >= sweep["trials"] and not any(r["status"] in ACTIVE for r in runs):
