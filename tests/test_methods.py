@@ -128,3 +128,28 @@ def test_loss_curves_are_per_row_so_an_epochs_small_last_batch_does_not_dip(meth
             assert losses[-1] > 0.5 * float(np.median(losses[:-1])), losses
             checked += 1
     assert checked >= 2
+
+
+def test_distill_soft_labels_come_from_the_teachers_cached_top_and_random_items():
+    import torch.nn.functional as F
+    method = get_method("distill")({"epochs": 2, "dim": 8, "soft_candidates": 20, "student_dim": 8})
+    Trainer(method, load_pair("synthetic-tiny"), "cpu", 0).fit()
+    users = method.known_users_[:50]
+    with torch.no_grad():
+        full = method.teacher.score(users)
+    rows = method.cache_row_[users]
+    cached_ids, cached_scores = method.cache_ids_[rows], method.cache_scores_[rows]
+    assert cached_ids.shape == (50, 40)
+    assert torch.equal(cached_scores, full.gather(1, cached_ids))  # the teacher's own scores
+    top_scores = full.topk(20, dim=1).values
+    assert torch.allclose(cached_scores[:, :20], top_scores)  # its top-20, best first
+    # the soft-label loss is the KL between the two softmaxes restricted to those 40 items
+    candidates, teacher_scores, top = method._distill_targets(users)
+    student = method.model_["student"]
+    with torch.no_grad():
+        s = (student.users(users).unsqueeze(1) * student.items(candidates)).sum(-1)
+        t = method.settings.temperature
+        by_hand = (F.softmax(teacher_scores / t, 1) * (F.log_softmax(teacher_scores / t, 1)
+                                                       - F.log_softmax(s / t, 1))).sum(1).mean() * t * t
+        assert torch.allclose(method.soft_(s, teacher_scores), by_hand, atol=1e-5)
+    assert torch.equal(top[0], torch.arange(10))  # the ranked positives: the teacher's top-10

@@ -26,7 +26,10 @@ class DistillSettings(CommonSettings):
     soft_weight: float = setting(1.0, "weight of the soft-label (KL) loss", 0.0, 1000.0)
     rank_weight: float = setting(1.0, "weight of the ranking-distillation loss", 0.0, 1000.0)
     top_k: int = setting(10, "teacher's top items used as extra positives", 1, 200)
-    distill_users: int = setting(256, "users per step whose full teacher ranking is distilled", 8, 100_000)
+    distill_users: int = setting(256, "users per step whose teacher ranking is distilled", 8, 100_000)
+    soft_candidates: int = setting(100, "items per user whose teacher scores are distilled: the teacher's top "
+                                        "items plus as many random ones, cached once (0: every target item, "
+                                        "scored by the teacher at each step)", 0, 10_000)
     student_lr: float = setting(0.005, "Adam learning rate of the student", 1e-6, 1.0)
 
 
@@ -35,7 +38,14 @@ class Distill(Method):
     """A teacher trained on both domains (CMF or EMCDR) teaches a smaller student that only has
     target-item parameters. Each student epoch visits every user the teacher knows (cold users
     included): BPR on one of the user's target items when there are any, plus the teacher's
-    scores over all target items as soft labels and its top-K as ranked positives.
+    scores as soft labels and its top-K as ranked positives.
+
+    The soft labels cover a candidate set per user (`soft_candidates` = M): when the student
+    phase starts, the frozen teacher scores every known user once and keeps their top-M items and
+    M items drawn at random (a random item may repeat a top one, rarely), with the teacher's
+    scores; the KL is then taken over those 2M items (the teacher's and the student's softmax
+    both restricted to them), a sampled version of the full-catalogue KL, which
+    `soft_candidates=0` still computes (the teacher then scores all items at every step).
 
     Hinton, Vinyals & Dean. Distilling the Knowledge in a Neural Network. 2015 (soft labels);
     Tang & Wang. Ranking Distillation. KDD 2018 (the teacher's top-K as weighted positives).
@@ -70,7 +80,8 @@ class Distill(Method):
         teacher = [p.but(name=TEACHER_PREFIX + p.name, aligns=False, scorer=p.scorer or self.teacher.score)
                    for p in self.teacher.plan()]
         student = Phase("student", batches=lambda g: user_batches(self.known_users_, s.distill_users, g),
-                        step=self._student_step, optimizers=self._student_optimizers, epochs=s.epochs)
+                        step=self._student_step, optimizers=self._student_optimizers, epochs=s.epochs,
+                        on_start=self._cache_teacher if s.soft_candidates else None)
         return teacher + [student]
 
     def _bpr_one_per_user(self, users):
@@ -83,13 +94,41 @@ class Distill(Method):
         neg = sample_negatives(users, d.n_target_items, d.target, None)
         return self.model_["student"].bpr(users, pos, neg, reg=self.settings.weight_decay)["rec"] / users.numel()
 
+    @torch.no_grad()
+    def _cache_teacher(self, chunk: int = 1024):
+        """Per known user: the teacher's top-M items (best first) then M random items, and the
+        teacher's scores of them: [n_known, 2M] each, found by a user's row in `cache_row_`."""
+        d, m = self.data_, min(self.settings.soft_candidates, self.data_.n_target_items)
+        ids, scores = [], []
+        for start in range(0, self.known_users_.numel(), chunk):
+            full = self.teacher.score(self.known_users_[start:start + chunk]).float()
+            top = full.topk(m, dim=1)
+            drawn = torch.randint(d.n_target_items, (full.shape[0], m), device=d.device)  # the seeded global RNG
+            ids.append(torch.cat([top.indices, drawn], dim=1))
+            scores.append(torch.cat([top.values, full.gather(1, drawn)], dim=1))
+        self.cache_ids_, self.cache_scores_ = torch.cat(ids), torch.cat(scores)
+        self.cache_row_ = torch.full((d.n_users,), -1, dtype=torch.long, device=d.device)
+        self.cache_row_[self.known_users_] = torch.arange(self.known_users_.numel(), device=d.device)
+
+    def _distill_targets(self, users):
+        """(candidate items [B, C], teacher scores [B, C], positions of the teacher's top-K in C)."""
+        k = self.settings.top_k
+        if self.settings.soft_candidates:
+            rows = self.cache_row_[users]
+            candidates = self.cache_ids_[rows]
+            top = torch.arange(min(k, self.settings.soft_candidates), device=users.device).expand(len(users), -1)
+            return candidates, self.cache_scores_[rows], top
+        with torch.no_grad():
+            teacher_scores = self.teacher.score(users)
+        return None, teacher_scores, teacher_scores.topk(min(k, teacher_scores.shape[1]), dim=1).indices
+
     def _student_step(self, users):
         s, student = self.settings, self.model_["student"]
         rec = self._bpr_one_per_user(users)
-        with torch.no_grad():
-            teacher_scores = self.teacher.score(users)
-            top = teacher_scores.topk(min(s.top_k, teacher_scores.shape[1]), dim=1).indices
-        student_scores = student.score_all(student.users(users))
+        candidates, teacher_scores, top = self._distill_targets(users)
+        vectors = student.users(users)
+        student_scores = (student.score_all(vectors) if candidates is None else
+                          (vectors.unsqueeze(1) * student.items(candidates)).sum(-1))
         soft = self.soft_(student_scores, teacher_scores)
         rank = self.rank_(student_scores, top)
         loss = rec + s.soft_weight * soft + s.rank_weight * rank
