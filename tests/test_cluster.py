@@ -3,7 +3,6 @@ a PostgreSQL run store; the dashboard's pages show them with no Ray-specific cod
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ from crossrec.methods.catalog import all_cards
 from crossrec.runs.executor import make_executor
 from crossrec.runs.request import validate_request
 from crossrec.runs.store import ACTIVE, RunStore
+import test_app
 from processes import end_home_processes, home_cmdlines
 
 pytest.importorskip("ray")
@@ -43,12 +43,7 @@ def request(seed, epochs=3, method="cmf"):
 
 
 def wait_until(check, timeout=900):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting")
+    return test_app.wait_until(check, timeout)
 
 
 def test_six_runs_on_ray_end_done_and_the_pages_show_them(cluster, home):
