@@ -3,12 +3,13 @@ file was damaged or lost. Metric rows (the curves) live only in the store and ar
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 from crossrec.errors import StoreError
 from crossrec.runs.artifacts import RUN_RECORD, ArtifactStore
-from crossrec.runs.store import RunStore, default_home
+from crossrec.runs.store import STORE_ENV, RunStore, default_home
 
 
 def orphan_runs(store: RunStore) -> list[str]:
@@ -25,6 +26,8 @@ def recover_runs(home: str | Path | None = None) -> dict:
     try:
         store = RunStore(home)
     except StoreError:
+        if os.environ.get(STORE_ENV):
+            raise  # a PostgreSQL server is not a file to move aside: its line says what is wrong
         moved = home / f"crossrec.sqlite.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
         (home / "crossrec.sqlite").rename(moved)
         for suffix in ("-wal", "-shm"):
