@@ -69,7 +69,9 @@ def fresh_database(server_url: str) -> str:
 def ray_cluster(cpus: int = 2):
     """A local Ray cluster (`ray start --head`); yields its address. Stopped afterwards."""
     port = free_port()
-    env = server_env()
+    # Ray starts its workers at nice 15 by default: beside other CPU work (the tests run with two
+    # CPU hogs) they would crawl; here they compete like any process.
+    env = {**server_env(), "RAY_worker_niceness": "0"}
     started = subprocess.run([*RAY, "start", "--head", f"--num-cpus={cpus}", "--num-gpus=0", f"--port={port}",
                               "--include-dashboard=false", "--disable-usage-stats"],
                              env=env, capture_output=True, text=True, timeout=300)

@@ -212,6 +212,8 @@ def test_explain_a_cold_user_in_chromium(tmp_path):
     import subprocess
     import sys
 
+    from playwright.sync_api import expect
+
     from browser import ROOT
     from crossrec.data import load_pair
     from crossrec.runs.artifacts import HELDOUT_RANKS, ArtifactStore
@@ -238,12 +240,14 @@ def test_explain_a_cold_user_in_chromium(tmp_path):
         page.keyboard.type(raw)
         page.keyboard.press("Enter")
         wait_app_idle(page)
-        page.get_by_text(f"Source history ({n_history} items)").wait_for(timeout=30000)  # this user's
+        page.get_by_text(f"Source history ({n_history} items)").wait_for(timeout=60000)  # this user's
         table = page.locator("[data-testid='stTable']")
         header = table.locator("th").all_inner_texts()
         assert any(h.startswith("cmf") for h in header) and any(h.startswith("popularity") for h in header)
         expected = sum(int(((h["user"] == user) & (h["rank"] < 10)).sum()) for h in (held, held_popularity))
-        assert table.get_by_text("✓").count() == expected >= 1  # cmf's hits and popularity's
+        assert expected >= 1
+        # the page may still be drawing the new user's table on a busy machine: wait for it
+        expect(table.get_by_text("✓")).to_have_count(expected, timeout=60000)  # cmf's hits and popularity's
         page.get_by_text("this user (source)").first.wait_for(timeout=30000)
         assert page.locator(".js-plotly-plot").count() == 2
         assert page.locator("[data-testid='stException']").count() == 0
