@@ -56,11 +56,10 @@ d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")
 home = store().home
 # built when clicked (on Streamlit's download thread): one click, no build step
-d2.download_button("Download report (HTML, print-ready)", file_name="crossrec-report.html", mime="text/html",
-                   data=lambda: report_html(RunStore(home), ArtifactStore(home / "artifacts"), selected, result, k),
+build = lambda: report_html(RunStore(home), ArtifactStore(home / "artifacts"), selected, result, k)  # noqa: E731
+d2.download_button("Download report (HTML, print-ready)", file_name="crossrec-report.html", mime="text/html", data=build,
                    help="One self-contained file (opens offline). To get a PDF, open it and print to PDF: "
                         "each section starts a new page.")
 if installed_chromium():  # printed by the machine's own Chromium; otherwise print the HTML yourself
     d2.download_button("Download report (PDF)", file_name="crossrec-report.pdf", mime="application/pdf",
-                       data=lambda: print_to_pdf(report_html(RunStore(home), ArtifactStore(home / "artifacts"),
-                                                             selected, result, k)))
+                       data=lambda: print_to_pdf(build()))

@@ -10,7 +10,7 @@ from crossrec.analysis.explain import RunLists, explain, test_users
 from crossrec.errors import DataError
 from crossrec.runs.artifacts import HELDOUT_RANKS, TEST_POINTS, TOP_LISTS
 from crossrec.viz.embeddings import projection_figure
-from pages.state import artifacts, pair_of, store, titles_of
+from pages.state import artifacts, finished_frame, pair_of, store, titles_of
 from pages.widgets import chart, empty_state, page_setup, run_label, run_picker
 
 page_setup()
@@ -28,8 +28,9 @@ baseline = [i for i, r in same_pair.items() if r["method"] == "popularity"][:1]
 others = st.multiselect("Side by side with (same pair, up to two)", list(same_pair), default=baseline,
                         max_selections=2, format_func=lambda i: run_label(same_pair[i]))
 chosen = [first] + [same_pair[i] for i in others]
-lists = [RunLists(f"{r['method']} · s{r['seed']} · {r['id'][-4:]}", artifacts().load_frame(r["id"], TOP_LISTS),
-                  artifacts().load_frame(r["id"], HELDOUT_RANKS)) for r in chosen]
+home = str(store().home)
+lists = [RunLists(f"{r['method']} · s{r['seed']} · {r['id'][-4:]}", finished_frame(home, r["id"], TOP_LISTS),
+                  finished_frame(home, r["id"], HELDOUT_RANKS)) for r in chosen]
 pair = pair_of(ref)
 try:
     titles = titles_of(ref)
@@ -66,7 +67,7 @@ st.caption("✓ marks a held-out item: " + ", ".join(f"{label}: {n} hit{'s' if n
 if artifacts().exists(first["id"], TEST_POINTS):
     st.subheader(f"Where this user sits ({lists[0].label}, PCA)")
     points = artifacts().load_frame(first["id"], "projection_pca.parquet")
-    placed = artifacts().load_frame(first["id"], TEST_POINTS)
+    placed = finished_frame(home, first["id"], TEST_POINTS)
     cols = st.columns(2)
     for col, stage in zip(cols, ["before", "after"]):
         sel = points[points["stage"] == stage]

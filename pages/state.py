@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -78,6 +79,12 @@ def _cards(path: str) -> list[dict] | None:
 @st.cache_data(show_spinner=False, ttl=10)
 def catalog() -> list[dict]:
     return list_pairs()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def finished_frame(home: str, run_id: str, name: str) -> pd.DataFrame:
+    """A table a finished run stored once and never rewrites (its lists, its placed test users)."""
+    return ArtifactStore(Path(home) / "artifacts").load_frame(run_id, name)
 
 
 @st.cache_resource(show_spinner="Loading the pair…", max_entries=2)

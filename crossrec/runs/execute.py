@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from crossrec.analysis.alignment import alignment_metrics
-from crossrec.analysis.projection import pca_basis, place, project
+from crossrec.analysis.projection import pca_basis, place
 from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, DataError, SettingError
 from crossrec.data.pair import DomainPair
@@ -134,31 +134,35 @@ def stage_vectors(points: pd.DataFrame, vectors: dict, stage: str) -> tuple[pd.D
     return frame, np.vstack(parts).astype(np.float32)
 
 
+def _on_axes(rows: pd.DataFrame, vectors: np.ndarray, basis: dict) -> pd.DataFrame:
+    xy = place(vectors, basis)
+    return rows.assign(x=xy[:, 0], y=xy[:, 1])
+
+
 def _save_analysis(store, artifacts, run_id, pair, embeddings, seed) -> dict:
     """Per-stage vectors, PCA projections and alignment metrics; returns the summary part."""
     points, test_points = sample_points(pair, seed), test_user_points(pair)
-    alignment, stages, placed = {}, {}, []
+    alignment, pca, placed = {}, [], []
     for stage, vectors in embeddings.items():
         got = stage_vectors(points, vectors, stage)
         if got is None:
             continue
         frame, x = got
-        stages[stage] = (frame, x)
+        basis = pca_basis(x, seed)  # the plotted sample's axes; every test user is placed on them
+        pca.append(_on_axes(frame, x, basis))
         tested = stage_vectors(test_points, vectors, stage)
-        if tested is not None:  # on the axes of the plotted sample's PCA (the same basis)
-            xy = place(tested[1], pca_basis(x, seed))
-            placed.append(tested[0].assign(x=xy[:, 0], y=xy[:, 1]))
+        if tested is not None:
+            placed.append(_on_axes(*tested, basis))
         artifacts.save_arrays(run_id, f"vectors_{stage}.npz", x=x)
         artifacts.save_frame(run_id, f"points_{stage}.parquet", frame)
         src, tgt = x[(frame["domain"] == "source").to_numpy()], x[(frame["domain"] == "target").to_numpy()]
         if len(src) > 5 and len(tgt) > 5:
             alignment[stage] = alignment_metrics(src, tgt, seed)
-    if stages:
-        pca = pd.concat([project(f, x, "pca", seed) for f, x in stages.values()], ignore_index=True)
-        artifacts.save_frame(run_id, "projection_pca.parquet", pca)
+    if pca:
+        artifacts.save_frame(run_id, "projection_pca.parquet", pd.concat(pca, ignore_index=True))
     if placed:
         artifacts.save_frame(run_id, TEST_POINTS, pd.concat(placed, ignore_index=True))
-    return {"alignment": alignment, "projections": ["pca"] if stages else []}
+    return {"alignment": alignment, "projections": ["pca"] if pca else []}
 
 
 def save_per_user(artifacts: ArtifactStore, run_id: str, per_user: dict) -> None:
