@@ -10,7 +10,7 @@ from torch import nn
 from crossrec.losses.adversarial import (DomainAdversarialLoss, DomainDiscriminator,
                                          WarmStartGradientReverseLayer)
 from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, lazy_and_dense_adam, setting, to_numpy
 from crossrec.methods.registry import register
 from crossrec.models.history import HistoryEncoder
 from crossrec.models.mf import MLP
@@ -66,8 +66,8 @@ class DANN(Method):
         n_items = {"source": data.n_source_items, "target": data.n_target_items}
         model = nn.ModuleDict({
             **{f"{dom}_history": HistoryEncoder(n_items[dom], d) for dom in DOMAINS},
-            **{f"{dom}_items": nn.Embedding(n_items[dom], d) for dom in DOMAINS},
-            **{f"{dom}_bias": nn.Embedding(n_items[dom], 1) for dom in DOMAINS},
+            **{f"{dom}_items": nn.Embedding(n_items[dom], d, sparse=True) for dom in DOMAINS},
+            **{f"{dom}_bias": nn.Embedding(n_items[dom], 1, sparse=True) for dom in DOMAINS},
             "extractor": MLP([d, d, d]), "discriminator": DomainDiscriminator(d),
         })
         for dom in DOMAINS:
@@ -84,7 +84,7 @@ class DANN(Method):
         def phase(name, epochs, adversarial):
             return Phase(name, batches=lambda g: joint_triples(self.data_, s.batch_size, g),
                          step=lambda batch: self.training_step(batch, adversarial),
-                         optimizers=lambda: [torch.optim.Adam(self.model_.parameters(), lr=s.lr)],
+                         optimizers=lambda: lazy_and_dense_adam(self.model_, s.lr),
                          epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
                          on_start=(lambda: setattr(self, "aligning_", True)) if adversarial else None,
                          after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None,

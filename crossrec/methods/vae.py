@@ -9,8 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.variational import gaussian_kl
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, lazy_and_dense_adam, setting, to_numpy
 from crossrec.methods.registry import register
+from crossrec.models.history import SparseInputLayer
+from crossrec.tensors.pair_tensors import UserItems
 from crossrec.tensors.sampling import user_batches
 
 
@@ -19,7 +21,7 @@ class VAESettings(CommonSettings):
     dim: int = setting(64, "latent dimension", 2, 1024)
     lr: float = setting(0.001, "Adam learning rate", 1e-6, 1.0)
     batch_size: int = setting(256, "users per step", 8, 100_000)
-    weight_decay: float = setting(0.0, "L2 penalty (Adam weight decay)", 0.0, 10.0)
+    weight_decay: float = setting(0.0, "L2 penalty (Adam weight decay) of the dense layers", 0.0, 10.0)
     epochs: int = setting(60, "maximum epochs", 1, 10_000)
     hidden: int = setting(256, "hidden units of each encoder", 8, 8192)
     beta: float = setting(0.2, "weight of the KL term", 0.0, 10.0)
@@ -27,23 +29,24 @@ class VAESettings(CommonSettings):
 
 
 class Encoder(nn.Module):
-    """Multi-hot history [B, n_items] -> (mu, logvar) [B, dim]."""
+    """A user's history in one domain -> (mu, logvar) [B, dim]: normalised multi-hot row, input
+    dropout, tanh hidden layer (computed from the history's items, SparseInputLayer)."""
 
     def __init__(self, n_items: int, hidden: int, dim: int, dropout: float):
         super().__init__()
-        self.drop = nn.Dropout(dropout)
-        self.hidden = nn.Linear(n_items, hidden)
+        self.hidden = SparseInputLayer(n_items, hidden, dropout)
         self.out = nn.Linear(hidden, 2 * dim)
 
-    def forward(self, x):
-        x = F.normalize(x, dim=1)
-        mu, logvar = self.out(torch.tanh(self.hidden(self.drop(x)))).chunk(2, dim=1)
+    def forward(self, table: UserItems, users: torch.Tensor):
+        mu, logvar = self.out(torch.tanh(self.hidden(table, users))).chunk(2, dim=1)
         return mu, logvar.clamp(-8, 8)
 
 
-def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """-Σ_i x_i log softmax(logits)_i per user, mean over users (Mult-VAE's likelihood)."""
-    return -(F.log_softmax(logits, dim=1) * x).sum(dim=1).mean()
+def multinomial_nll(logits: torch.Tensor, table: UserItems, users: torch.Tensor) -> torch.Tensor:
+    """-Σ_i x_i log softmax(logits)_i per user, mean over users (Mult-VAE's likelihood), where x
+    is each user's 0/1 history in `table`: the log-probabilities of their items, summed."""
+    rows, items = table.coordinates(users)
+    return -F.log_softmax(logits, dim=1)[rows, items].sum() / len(users)
 
 
 @register("vae")
@@ -83,40 +86,39 @@ class CrossDomainVAE(Method):
         return [Phase("joint", batches=lambda g: user_batches(self.users_, s.batch_size, g),
                       step=self.training_step, optimizers=self._optimizers, epochs=s.epochs)]
 
-    def _encode(self, domain, x):
-        mu, logvar = self.model_[f"enc_{domain}"](x)
+    def _encode(self, domain, table, users):
+        mu, logvar = self.model_[f"enc_{domain}"](table, users)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.model_.training else mu
         return z, gaussian_kl(mu, logvar)
 
     def training_step(self, users):
         d = self.data_
-        x_s, x_t = d.source.dense(users), d.target.dense(users)
-        has_s, has_t = x_s.sum(1) > 0, x_t.sum(1) > 0
-        zero = x_s.new_zeros(())
+        has_s, has_t = d.source.counts[users] > 0, d.target.counts[users] > 0
+        zero = torch.zeros((), device=users.device)
         rec_s = rec_t = cross = kl = zero
         if has_s.any():
-            z_s, kl_s = self._encode("source", x_s[has_s])
-            rec_s = multinomial_nll(self.model_["dec_source"](z_s), x_s[has_s])
+            with_s = users[has_s]
+            z_s, kl_s = self._encode("source", d.source, with_s)
+            rec_s = multinomial_nll(self.model_["dec_source"](z_s), d.source, with_s)
             both = has_t[has_s]
             if both.any():  # source latent must explain the target history of shared users
-                cross = multinomial_nll(self.model_["dec_target"](z_s[both]), x_t[has_s][both])
+                cross = multinomial_nll(self.model_["dec_target"](z_s[both]), d.target, with_s[both])
             kl = kl + kl_s
         if has_t.any():
-            z_t, kl_t = self._encode("target", x_t[has_t])
-            rec_t = multinomial_nll(self.model_["dec_target"](z_t), x_t[has_t])
+            z_t, kl_t = self._encode("target", d.target, users[has_t])
+            rec_t = multinomial_nll(self.model_["dec_target"](z_t), d.target, users[has_t])
             kl = kl + kl_t
         loss = rec_s + rec_t + cross + self.settings.beta * kl
         return {"loss": loss, "rec_source": rec_s, "rec_target": rec_t, "cross_rec": cross, "kl": kl}
 
     def _optimizers(self):
-        return [torch.optim.Adam(self.model_.parameters(), lr=self.settings.lr,
-                                 weight_decay=self.settings.weight_decay)]
+        return lazy_and_dense_adam(self.model_, self.settings.lr, self.settings.weight_decay)
 
     def latent(self, users: torch.Tensor) -> torch.Tensor:
         """Mean latent: from the target history when the user has one, else from the source."""
         d = self.data_
-        mu_t, _ = self.model_["enc_target"](d.target.dense(users))
-        mu_s, _ = self.model_["enc_source"](d.source.dense(users))
+        mu_t, _ = self.model_["enc_target"](d.target, users)
+        mu_s, _ = self.model_["enc_source"](d.source, users)
         return torch.where(d.has_target[users].unsqueeze(1), mu_t, mu_s)
 
     def score(self, users):
@@ -127,6 +129,6 @@ class CrossDomainVAE(Method):
         d = self.data_
         out = {"source": [], "target": []}
         for users in torch.arange(d.n_users, device=d.device).split(1024):
-            out["source"].append(self.model_["enc_source"](d.source.dense(users))[0])
-            out["target"].append(self.model_["enc_target"](d.target.dense(users))[0])
+            out["source"].append(self.model_["enc_source"](d.source, users)[0])
+            out["target"].append(self.model_["enc_target"](d.target, users)[0])
         return {k: to_numpy(torch.cat(v)) for k, v in out.items()}
