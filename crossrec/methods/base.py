@@ -86,6 +86,17 @@ def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[to
     return opts
 
 
+def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """torch's Adam, fused into one kernel per step where this torch has it for the parameters'
+    device (CPU since torch 2.4): the same update as the per-tensor loop, a fraction of the time
+    over large tables."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except RuntimeError:  # an older torch without a fused CPU Adam
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
+
+
 def sparse_tables(model: nn.Module) -> list[nn.Parameter]:
     """The weights of the embedding tables (nn.Embedding / nn.EmbeddingBag) with sparse gradients."""
     return [m.weight for m in model.modules()
@@ -101,7 +112,7 @@ def lazy_and_dense_adam(model: nn.Module, lr: float, weight_decay: float = 0.0) 
     ids = {id(p) for p in sparse}
     dense = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
     return ([torch.optim.SparseAdam(sparse, lr=lr)] if sparse else []) + \
-        ([torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay)] if dense else [])
+        ([adam(dense, lr=lr, weight_decay=weight_decay)] if dense else [])
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

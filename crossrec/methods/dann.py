@@ -10,7 +10,7 @@ from torch import nn
 from crossrec.losses.adversarial import (DomainAdversarialLoss, DomainDiscriminator,
                                          WarmStartGradientReverseLayer)
 from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, lazy_and_dense_adam, setting, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, adam, setting, to_numpy
 from crossrec.methods.registry import register
 from crossrec.models.history import HistoryEncoder
 from crossrec.models.mf import MLP
@@ -66,8 +66,8 @@ class DANN(Method):
         n_items = {"source": data.n_source_items, "target": data.n_target_items}
         model = nn.ModuleDict({
             **{f"{dom}_history": HistoryEncoder(n_items[dom], d) for dom in DOMAINS},
-            **{f"{dom}_items": nn.Embedding(n_items[dom], d, sparse=True) for dom in DOMAINS},
-            **{f"{dom}_bias": nn.Embedding(n_items[dom], 1, sparse=True) for dom in DOMAINS},
+            **{f"{dom}_items": nn.Embedding(n_items[dom], d) for dom in DOMAINS},
+            **{f"{dom}_bias": nn.Embedding(n_items[dom], 1) for dom in DOMAINS},
             "extractor": MLP([d, d, d]), "discriminator": DomainDiscriminator(d),
         })
         for dom in DOMAINS:
@@ -84,7 +84,7 @@ class DANN(Method):
         def phase(name, epochs, adversarial):
             return Phase(name, batches=lambda g: joint_triples(self.data_, s.batch_size, g),
                          step=lambda batch: self.training_step(batch, adversarial),
-                         optimizers=lambda: lazy_and_dense_adam(self.model_, s.lr),
+                         optimizers=lambda: [adam(self.model_.parameters(), lr=s.lr)],
                          epochs=epochs, select="all" if adversarial else None, aligns=adversarial,
                          on_start=(lambda: setattr(self, "aligning_", True)) if adversarial else None,
                          after_step=(lambda: self.adversarial_.grl.step()) if adversarial else None,
@@ -97,13 +97,17 @@ class DANN(Method):
     def _table(self, domain):
         return self.data_.rows(domain)[2]
 
-    def _predict(self, domain, z, items):
-        return (z * self.model_[f"{domain}_items"](items)).sum(-1) + self.model_[f"{domain}_bias"](items).squeeze(-1)
+    def _item_rows(self, domain, positives, negatives):
+        """(vectors [2, B, d], biases [2, B]) of the positive and negative items, in one lookup
+        per table: every lookup's backward writes a table-sized gradient, so one per step."""
+        both = torch.stack([positives, negatives])
+        return self.model_[f"{domain}_items"](both), self.model_[f"{domain}_bias"](both).squeeze(-1)
 
-    def _bpr(self, domain, z, triple):
-        u, i, j = triple
-        qi, qj = self.model_[f"{domain}_items"](i), self.model_[f"{domain}_items"](j)
-        return bpr_loss(self._predict(domain, z, i), self._predict(domain, z, j)), l2_penalty(qi, qj)
+    @staticmethod
+    def _bpr(z, vectors, biases):
+        """BPR of user vectors z [B, d] on their (positive, negative) items; and the items' L2."""
+        scores = (z * vectors).sum(-1) + biases  # [2, B]
+        return bpr_loss(scores[0], scores[1]), l2_penalty(vectors[0], vectors[1])
 
     def training_step(self, batch, adversarial: bool):
         s, m = self.settings, self.model_
@@ -111,6 +115,7 @@ class DANN(Method):
         row_of = dict(zip(DOMAINS, inverse.split([len(batch["source"][0]), len(batch["target"][0])])))
         sampled = {dom: m[f"{dom}_history"].sampled(self._table(dom), users, s.history) for dom in DOMAINS}
         losses, total, reg, n_rows = {}, 0.0, 0.0, 0
+        item_rows = {dom: self._item_rows(dom, batch[dom][1], batch[dom][2]) for dom in DOMAINS}
         for dom in DOMAINS:
             u, i, _ = batch[dom]
             items, summed, count = sampled[dom]
@@ -119,15 +124,15 @@ class DANN(Method):
             held = (items[rows] == i.unsqueeze(-1)).any(-1)
             own = self._shared(HistoryEncoder.squash(
                 summed[rows] - m[f"{dom}_history"].item_vectors(i) * held.unsqueeze(-1), count[rows] - held.long()))
-            rec, r = self._bpr(dom, own, batch[dom])
+            rec, r = self._bpr(own, *item_rows[dom])
             losses[f"rec_{dom}"], total, reg, n_rows = rec, total + rec, reg + r, n_rows + len(u)
         if adversarial:
             z = {dom: self._shared(HistoryEncoder.squash(sampled[dom][1], sampled[dom][2])) for dom in DOMAINS}
             for dom, other in (("target", "source"), ("source", "target")):
                 rows = row_of[dom]
                 bridge = sampled[other][2][rows] > 0      # users with history on the other side
-                u, i, j = (t[bridge] for t in batch[dom])
-                cross, r = self._bpr(dom, z[other][rows[bridge]], (u, i, j))
+                vectors, biases = item_rows[dom]
+                cross, r = self._bpr(z[other][rows[bridge]], vectors[:, bridge], biases[:, bridge])
                 losses[f"cross_to_{dom}"] = cross
                 total, reg = total + s.cross_weight * cross, reg + s.cross_weight * r
             has = {dom: sampled[dom][2] > 0 for dom in DOMAINS}

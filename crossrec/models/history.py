@@ -2,8 +2,7 @@
 
 For a multi-hot row x_u, AutoRec's first layer sigma(V x_u) is a sum of the item columns of V;
 dividing by the row's length keeps users of very different activity on one scale. Sums go
-through `nn.EmbeddingBag`, which never materialises a [users, history, dim] tensor; its gradient
-is sparse (the rows of the step's items), for `torch.optim.SparseAdam`.
+through `nn.EmbeddingBag`, which never materialises a [users, history, dim] tensor.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ class HistoryEncoder(nn.Module):
 
     def __init__(self, n_items: int, dim: int):
         super().__init__()
-        self.items = nn.EmbeddingBag(n_items, dim, mode="sum", sparse=True)  # rows of a step only
+        self.items = nn.EmbeddingBag(n_items, dim, mode="sum")
         nn.init.normal_(self.items.weight, std=0.1)
 
     def item_vectors(self, items: torch.Tensor) -> torch.Tensor:
-        return F.embedding(items, self.items.weight, sparse=True)
+        return F.embedding(items, self.items.weight)
 
     def sampled(self, table: UserItems, users: torch.Tensor, max_len: int):
         """Up to `max_len` random items per user (a fresh subset each call: training noise, as a
