@@ -1,13 +1,15 @@
 """Training and evaluation speed of one method on a pair, beside a plain PyTorch BPR loop.
 
     python bench/train_speed.py --source S --target T --method target_only --epochs 5 \
-        [--set dim=64 --set batch_size=4096] [--device cpu] [--peer] --json
+        [--set dim=64 --set batch_size=4096] [--device cpu] [--peer] [--cornac PYTHON] --json
 
 Prints {"sec_per_epoch", "interactions_per_sec", "eval_seconds", "reference_eval_seconds",
 "peak_rss_mb", ...}: epochs are timed without evaluation; eval_seconds is one full-ranking pass
 over all test users; reference_eval_seconds is the bare matrix product plus top-k over the same
 users (what the evaluator adds on top of that is its masking and metrics). --peer also times
-the plain vectorised PyTorch BPR loop of ../shared/peers on the same machine in the same run.
+the plain vectorised PyTorch BPR loop of ../shared/peers on the same machine in the same run;
+--cornac PYTHON times Cornac's Cython BPR (one thread) with that interpreter (an environment that
+has cornac, never this project's requirements), and both print our epoch as a ratio of theirs.
 """
 
 from __future__ import annotations
@@ -54,14 +56,16 @@ def reference_eval(method, data, users, chunk=1024):
     return time.perf_counter() - started
 
 
-def peer_seconds(epochs: int) -> float | None:
-    script = PEERS / "bench_torch.py"
-    if not script.exists():
+def peer_seconds(epochs: int, python: str = sys.executable, script: str = "bench_torch.py",
+                 key: str = "sec_per_epoch_median", extra: tuple[str, ...] = ()) -> float | None:
+    """Seconds per epoch that a peer script of ../shared/peers prints on its RESULT line."""
+    path = PEERS / script
+    if not path.exists():
         return None
-    out = subprocess.run([sys.executable, str(script), "--epochs", str(epochs)], capture_output=True, text=True)
+    out = subprocess.run([python, str(path), "--epochs", str(epochs), *extra], capture_output=True, text=True)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[7:])["sec_per_epoch_median"]
+            return json.loads(line[7:])[key]
     return None
 
 
@@ -75,6 +79,7 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--peer", action="store_true")
+    ap.add_argument("--cornac", metavar="PYTHON", help="an interpreter that can import cornac")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--threads", type=int, help="torch threads (default: the trainer's choice)")
     args = ap.parse_args()
@@ -119,7 +124,12 @@ def main() -> int:
               "eval_users": int(users.numel()), "items": data.n_target_items,
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if args.peer:
-        result["peer_plain_torch_sec_per_epoch"] = peer_seconds(args.epochs)
+        peer = result["peer_plain_torch_sec_per_epoch"] = peer_seconds(args.epochs)
+        result["ours_vs_plain_torch"] = round(result["sec_per_epoch"] / peer, 2) if peer else None
+    if args.cornac:
+        cornac = result["cornac_sec_per_epoch"] = peer_seconds(
+            args.epochs, args.cornac, "bench_cornac.py", "sec_per_epoch_mean", ("--threads", "1", "--no-bias"))
+        result["ours_vs_cornac"] = round(result["sec_per_epoch"] / cornac, 2) if cornac else None
     print(json.dumps(result) if args.json else "\n".join(f"{k:28} {v}" for k, v in result.items()))
     return 0
 

@@ -153,3 +153,53 @@ def test_distill_soft_labels_come_from_the_teachers_cached_top_and_random_items(
                                                        - F.log_softmax(s / t, 1))).sum(1).mean() * t * t
         assert torch.allclose(method.soft_(s, teacher_scores), by_hand, atol=1e-5)
     assert torch.equal(top[0], torch.arange(10))  # the ranked positives: the teacher's top-10
+
+
+@pytest.mark.parametrize("negatives", [1, 3])
+def test_the_written_out_bpr_step_is_autograd_bpr_with_sparse_sgd(negatives):
+    """MF.sgd_bpr_step (no autograd) moves every row exactly as bpr + backward + SGD does, with
+    repeated users and items in the batch and an item that is one row's positive and another's
+    negative; with several candidates it picks the same hardest negative."""
+    from crossrec.models.mf import MF
+    torch.manual_seed(0)
+    reference, fused = MF(6, 10, 4, std=0.3), MF(6, 10, 4, std=0.3)
+    fused.load_state_dict(reference.state_dict())
+    u, i = torch.tensor([0, 1, 1, 5, 0, 2]), torch.tensor([2, 3, 3, 9, 4, 7])
+    j = torch.tensor([7, 2, 8, 3, 2, 2]) if negatives == 1 else torch.randint(0, 10, (6, negatives))
+    before = fused.users.weight.clone()
+    sgd = torch.optim.SGD(reference.parameters(), lr=0.1)
+    expected = reference.bpr(u, i, j, reg=0.01)
+    expected["loss"].backward()
+    sgd.step()
+    got = fused.sgd_bpr_step(u, i, j, lr=0.1, reg=0.01)
+    assert torch.allclose(fused.users.weight, reference.users.weight, atol=1e-6)
+    assert torch.allclose(fused.items.weight, reference.items.weight, atol=1e-6)
+    assert not torch.allclose(fused.users.weight, before)  # the step did move the rows
+    assert got["loss"].item() == pytest.approx(expected["loss"].item(), rel=1e-5)
+    assert got["rec"].item() == pytest.approx(expected["rec"].item(), rel=1e-5)
+
+
+def test_cmfs_written_out_step_is_one_sgd_step_on_its_loss(data):
+    """CMF's step (no autograd) equals one SGD step of autograd on L = BPR_T + a BPR_S + L2, with
+    both domains' gradients taken at the same user rows."""
+    from crossrec.losses.ranking import bpr_loss, l2_penalty
+    from crossrec.tensors.sampling import joint_triples
+    method = get_method("cmf")({"source_weight": 0.7, "weight_decay": 0.01, "lr": 0.1})
+    method.setup(data, seed_everything(0, data.device))
+    for table in method.model_.values():
+        torch.nn.init.normal_(table.weight, std=0.3)
+    batch = next(iter(joint_triples(data, 64, torch.Generator().manual_seed(1))))
+    reference = {k: torch.nn.Parameter(t.weight.detach().clone()) for k, t in method.model_.items()}
+
+    def bpr(domain):
+        u, i, j = batch[domain]
+        pu, items = reference["users"][u], reference[f"{domain}_items"]
+        return bpr_loss((pu * items[i]).sum(-1), (pu * items[j]).sum(-1)), l2_penalty(pu, items[i], items[j])
+    (rec_t, reg_t), (rec_s, reg_s) = bpr("target"), bpr("source")
+    loss = rec_t + 0.7 * rec_s + 0.01 * (reg_t + reg_s)
+    loss.backward()
+    got = method.training_step(batch)
+    assert got["loss"].item() == pytest.approx(loss.item(), rel=1e-5)
+    for name, table in method.model_.items():
+        expected = reference[name].detach() - 0.1 * reference[name].grad
+        assert torch.allclose(table.weight, expected, atol=1e-6), name

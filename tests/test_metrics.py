@@ -93,6 +93,24 @@ def test_one_tie_policy_for_every_metric():
     assert evaluate(strict, data, "test")["cold"]["mrr"] == 1.0
 
 
+@pytest.mark.parametrize("per_user", [1, 3])
+def test_pessimistic_ranks_by_brute_force(per_user):
+    """One held-out item per user (ranks compared in place) and several (rows gathered), with
+    many ties: each rank counts the other items scoring >= it, tied held-out items lower id first."""
+    from crossrec.eval.protocol import pessimistic_ranks
+    g = torch.Generator().manual_seed(3)
+    scores = torch.randint(0, 4, (5, 12), generator=g).float()  # few values: ties everywhere
+    rows = torch.arange(5).repeat_interleave(per_user)
+    items = torch.stack([torch.randperm(12, generator=g)[:per_user] for _ in range(5)]).flatten()
+    items = torch.cat([t.sort().values for t in items.split(per_user)])
+    expected = []
+    for r, i in zip(rows.tolist(), items.tolist()):
+        mine = set(items[rows == r].tolist())
+        expected.append(sum(1 for j in range(12) if j != i and (scores[r, j] > scores[r, i] or (
+            scores[r, j] == scores[r, i] and (j not in mine or j < i)))))
+    assert pessimistic_ranks(scores, rows, items).tolist() == expected
+
+
 def test_validation_items_are_not_candidates_at_test_time():
     data = PairTensors(_tiny_pair(), "cpu")
     # user 0's validation item 3 scores highest; it must not push the test item 2 down

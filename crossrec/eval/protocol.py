@@ -35,9 +35,18 @@ def pessimistic_ranks(scores: torch.Tensor, rows: torch.Tensor, items: torch.Ten
     n_items = scores.shape[1]
     at_least = torch.empty_like(rows)
     step = max(1, PAIRS_PER_BLOCK // n_items)
+    # one held-out item per user (the usual leave-one-out test): compare the rows in place
+    # instead of gathering a copy of each
+    one_each = rows.numel() == scores.shape[0] and bool(
+        (rows == torch.arange(rows.numel(), device=rows.device)).all())
+    # comparisons written as 0/1 floats and summed: a bool sum converts to int64 first, which took
+    # longer than the comparison itself (counts stay exact in float32 below 2^24 items)
+    counted = torch.empty(min(step, rows.numel()), n_items, device=scores.device)
     for start in range(0, rows.numel(), step):  # items scoring >= each held-out item, itself included
         block = slice(start, start + step)
-        at_least[block] = (scores[rows[block]] >= values[block].unsqueeze(1)).sum(dim=1)
+        candidates = scores[block] if one_each else scores[rows[block]]
+        ge = torch.ge(candidates, values[block].unsqueeze(1), out=counted[:candidates.shape[0]])
+        at_least[block] = ge.sum(dim=1).to(rows.dtype)
     # the same count among the user's held-out items, and the held-out items placed before it,
     # from a [users, max held-out] table of their scores (NaN pads compare False)
     first = torch.searchsorted(rows, rows, right=False)  # rows come sorted by user

@@ -72,20 +72,6 @@ class Method:
 
 # --- helpers shared by methods ---------------------------------------------------------------
 
-def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[torch.optim.Optimizer]:
-    """Plain SGD for sparse embedding tables (BPR's update), Adam for dense layers."""
-    sparse = [p for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse
-              for p in m.parameters(recurse=False)]
-    ids = {id(p) for p in sparse}
-    dense = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
-    opts: list[torch.optim.Optimizer] = []
-    if sparse:
-        opts.append(torch.optim.SGD(sparse, lr=lr_sparse))
-    if dense:
-        opts.append(torch.optim.Adam(dense, lr=lr_dense))
-    return opts
-
-
 def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
     """torch's Adam, fused into one kernel per step where this torch has it for the parameters'
     device (CPU since torch 2.4): the same update as the per-tensor loop, a fraction of the time
@@ -101,6 +87,19 @@ def sparse_tables(model: nn.Module) -> list[nn.Parameter]:
     """The weights of the embedding tables (nn.Embedding / nn.EmbeddingBag) with sparse gradients."""
     return [m.weight for m in model.modules()
             if isinstance(m, (nn.Embedding, nn.EmbeddingBag)) and m.sparse and m.weight.requires_grad]
+
+
+def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[torch.optim.Optimizer]:
+    """Plain SGD for sparse embedding tables (BPR's update), Adam for dense layers."""
+    sparse = sparse_tables(model)
+    ids = {id(p) for p in sparse}
+    dense = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
+    opts: list[torch.optim.Optimizer] = []
+    if sparse:
+        opts.append(torch.optim.SGD(sparse, lr=lr_sparse))
+    if dense:
+        opts.append(adam(dense, lr=lr_dense))
+    return opts
 
 
 def lazy_and_dense_adam(model: nn.Module, lr: float, weight_decay: float = 0.0) -> list[torch.optim.Optimizer]:
@@ -122,13 +121,14 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
 def bpr_phase(method: Method, name: str, mf: Callable[[], MF], domain: str, select: str | None,
               negatives: int = 1) -> Phase:
     """BPR-MF on one domain's training rows with the MF that `mf()` returns: plain SGD on the
-    embedding rows a step touches (LearnBPR), L2 on those rows."""
+    embedding rows a step touches (LearnBPR), L2 on those rows, applied by the MF's written-out
+    step (`MF.sgd_bpr_step`, no autograd: the phase owns its update)."""
     s = method.settings
 
     def batches(generator):
         users, items, seen = method.data_.rows(domain)
         return bpr_triples(users, items, seen, s.batch_size, generator, negatives)
 
-    return Phase(name, batches=batches, step=lambda batch: mf().bpr(*batch, reg=s.weight_decay),
-                 optimizers=lambda: sgd_and_adam(mf(), s.lr, s.lr), epochs=s.epochs, select=select,
+    return Phase(name, batches=batches, step=lambda batch: mf().sgd_bpr_step(*batch, lr=s.lr, reg=s.weight_decay),
+                 optimizers=None, epochs=s.epochs, select=select,
                  summed=("loss", "rec"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
-from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
 from crossrec.methods.registry import register
-from crossrec.models.mf import shared_user_tables
+from crossrec.models.mf import apply_sgd, bpr_descent, shared_user_tables
 from crossrec.tensors.sampling import joint_triples
 
 
@@ -42,19 +42,24 @@ class CMF(Method):
     def plan(self):
         s = self.settings
         return [Phase("joint", batches=lambda g: joint_triples(self.data_, s.batch_size, g),
-                      step=self.training_step, optimizers=lambda: sgd_and_adam(self.model_, s.lr, s.lr),
+                      step=self.training_step, optimizers=None,  # the step applies its own SGD update
                       epochs=s.epochs, summed=("loss", "rec_target", "rec_source"))]
 
-    def _bpr(self, triple, items):
-        u, i, j = triple
-        pu, qi, qj = self.model_["users"](u), items(i), items(j)
-        return bpr_loss((pu * qi).sum(-1), (pu * qj).sum(-1)), l2_penalty(pu, qi, qj)
-
+    @torch.no_grad()
     def training_step(self, batch):
-        rec_t, reg_t = self._bpr(batch["target"], self.model_["target_items"])
-        rec_s, reg_s = self._bpr(batch["source"], self.model_["source_items"])
-        loss = rec_t + self.settings.source_weight * rec_s + self.settings.weight_decay * (reg_t + reg_s)
-        return {"loss": loss, "rec_target": rec_t, "rec_source": rec_s}
+        """One plain-SGD step on L written out (`bpr_descent`): both domains' directions are
+        computed from the same rows before any is applied, as one SGD step over the summed loss."""
+        s, m = self.settings, self.model_
+        users, losses, total, updates = m["users"].weight, {}, 0.0, []
+        for domain, weight in (("target", 1.0), ("source", s.source_weight)):
+            u, i, j = batch[domain]
+            items = m[f"{domain}_items"].weight
+            pu, qi, qj = users.index_select(0, u), items.index_select(0, i), items.index_select(0, j)
+            (du, di, dj), rec, l2 = bpr_descent(pu, qi, qj, s.weight_decay, weight)
+            updates += [(users, u, du), (items, i, di), (items, j, dj)]
+            losses[f"rec_{domain}"], total = rec, total + weight * rec + s.weight_decay * l2
+        apply_sgd(s.lr, *updates)
+        return {"loss": total, **losses}
 
     def score(self, users):
         return self.model_["users"](users) @ self.model_["target_items"].weight.T

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from crossrec.losses.distill import RankingDistillationLoss, SoftLabelDistillationLoss
+from crossrec.losses.ranking import bpr_loss
 from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
 from crossrec.methods.registry import get_method, register
 from crossrec.models.mf import MF
@@ -84,15 +85,12 @@ class Distill(Method):
                         on_start=self._cache_teacher if s.soft_candidates else None)
         return teacher + [student]
 
-    def _bpr_one_per_user(self, users):
-        """BPR on one random target item of each user that has target rows."""
+    def _one_target_item_each(self, users):
+        """(rows of `users` with target rows, one random target item of each, a sampled negative)."""
         d = self.data_
-        users = users[d.has_target[users]]
-        if users.numel() == 0:
-            return torch.zeros((), device=d.device)
-        pos = d.target.padded(users, 1).squeeze(1)
-        neg = sample_negatives(users, d.n_target_items, d.target, None)
-        return self.model_["student"].bpr(users, pos, neg, reg=self.settings.weight_decay)["rec"] / users.numel()
+        rows = torch.nonzero(d.has_target[users]).flatten()
+        pos = d.target.padded(users[rows], 1).squeeze(1)
+        return rows, pos, sample_negatives(users[rows], d.n_target_items, d.target, None)
 
     @torch.no_grad()
     def _cache_teacher(self, chunk: int = 1024):
@@ -123,12 +121,19 @@ class Distill(Method):
         return None, teacher_scores, teacher_scores.topk(min(k, teacher_scores.shape[1]), dim=1).indices
 
     def _student_step(self, users):
+        """BPR on one target item of each user that has any, plus the soft labels and the
+        teacher's top-K over the user's candidates (all items when none are cached)."""
         s, student = self.settings, self.model_["student"]
-        rec = self._bpr_one_per_user(users)
+        rows, pos, neg = self._one_target_item_each(users)
         candidates, teacher_scores, top = self._distill_targets(users)
+        # one lookup per table and step: each lookup's backward writes a table-sized dense gradient
         vectors = student.users(users)
+        looked_up = [pos, neg] + ([candidates.flatten()] if candidates is not None else [])
+        items = student.items(torch.cat(looked_up)).split([t.numel() for t in looked_up])
+        rec = (bpr_loss((vectors[rows] * items[0]).sum(-1), (vectors[rows] * items[1]).sum(-1)) / rows.numel()
+               if rows.numel() else vectors.new_zeros(()))
         student_scores = (student.score_all(vectors) if candidates is None else
-                          (vectors.unsqueeze(1) * student.items(candidates)).sum(-1))
+                          (vectors.unsqueeze(1) * items[2].view(*candidates.shape, -1)).sum(-1))
         soft = self.soft_(student_scores, teacher_scores)
         rank = self.rank_(student_scores, top)
         loss = rec + s.soft_weight * soft + s.rank_weight * rank

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 
-from crossrec.methods.base import CommonSettings, Phase, setting
+from crossrec.methods.base import CommonSettings, Phase, adam, setting
 from crossrec.methods.embed_map import EmbedThenMap
 from crossrec.methods.registry import register
 from crossrec.models.mf import MLP
@@ -47,7 +46,7 @@ class EMCDR(EmbedThenMap):
         s = self.settings
         return Phase("map", batches=lambda g: user_batches(self.data_.overlap_warm_users(), s.map_batch_size, g),
                      step=self._map_step,
-                     optimizers=lambda: [torch.optim.Adam(self.model_["bridge"].parameters(), lr=s.map_lr)],
+                     optimizers=lambda: [adam(self.model_["bridge"].parameters(), lr=s.map_lr)],
                      epochs=s.map_epochs, select="cold", aligns=True)
 
     def mapped(self, users):

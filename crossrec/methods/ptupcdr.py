@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from crossrec.losses.ranking import bpr_loss
-from crossrec.methods.base import Phase, setting
+from crossrec.methods.base import Phase, adam, setting
 from crossrec.methods.emcdr import EMCDRSettings
 from crossrec.methods.embed_map import EmbedThenMap
 from crossrec.methods.registry import register
@@ -97,4 +97,4 @@ class PTUPCDR(EmbedThenMap):
 
     def _meta_optimizers(self):
         params = list(self.model_["encoder"].parameters()) + list(self.model_["bridge"].parameters())
-        return [torch.optim.Adam(params, lr=self.settings.map_lr)]
+        return [adam(params, lr=self.settings.map_lr)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.ranking import bpr_loss, l2_penalty
@@ -31,6 +32,25 @@ def hardest_negative(pu: torch.Tensor, items: nn.Embedding, candidates: torch.Te
     return candidates.gather(1, scores.argmax(dim=1, keepdim=True)).squeeze(1)
 
 
+def bpr_descent(pu, qi, qj, reg: float, weight: float = 1.0):
+    """BPR's SGD update written out (LearnBPR, Rendle et al., UAI 2009). For x = <p_u, q_i - q_j>
+    and g = weight * sigmoid(-x), the negative gradients of weight * -ln sigmoid(x) +
+    reg/2 (|p_u|² + |q_i|² + |q_j|²) are g (q_i - q_j) - reg p_u, g p_u - reg q_i and
+    -g p_u - reg q_j. Returns those three [B, d] directions, the summed -ln sigmoid(x) and the
+    summed L2 term 0.5 (|p_u|² + |q_i|² + |q_j|²)."""
+    diff = qi - qj
+    x = (pu * diff).sum(-1)
+    g = weight * torch.sigmoid(-x).unsqueeze(-1)
+    return (g * diff - reg * pu, g * pu - reg * qi, -g * pu - reg * qj), -F.logsigmoid(x).sum(), l2_penalty(pu, qi, qj)
+
+
+def apply_sgd(lr: float, *updates) -> None:
+    """Add lr * direction to each (table, rows, direction [B, d]); a batch's repeated rows add up,
+    as sparse SGD sums them. Every direction must be computed before the first is applied."""
+    for table, rows, direction in updates:
+        table.index_add_(0, rows, direction.mul_(lr))  # (index_add_'s own alpha is 2x slower on CPU)
+
+
 class MF(nn.Module):
     """User and item embedding tables; score(u, i) = <p_u, q_i>. Sparse gradients (SGD)."""
 
@@ -45,6 +65,19 @@ class MF(nn.Module):
         qi, qj = self.items(i), self.items(hardest_negative(pu, self.items, j))
         rec = bpr_loss((pu * qi).sum(-1), (pu * qj).sum(-1))
         return {"loss": rec + reg * l2_penalty(pu, qi, qj), "rec": rec}
+
+    @torch.no_grad()
+    def sgd_bpr_step(self, u, i, j, lr: float, reg: float) -> dict:
+        """One plain-SGD step of `bpr` written out (`bpr_descent`), with no autograd graph: the
+        same update as `bpr` + backward + SGD on its sparse gradients, in fewer ops.
+        Returns {'loss', 'rec'} like `bpr`."""
+        users, items = self.users.weight, self.items.weight
+        pu, qi = users.index_select(0, u), items.index_select(0, i)  # (5x faster than users[u] on CPU)
+        j = hardest_negative(pu, self.items, j)
+        qj = items.index_select(0, j)
+        (du, di, dj), rec, l2 = bpr_descent(pu, qi, qj, reg)
+        apply_sgd(lr, (users, u, du), (items, i, di), (items, j, dj))
+        return {"loss": rec + reg * l2, "rec": rec}
 
     def score_all(self, user_vectors: torch.Tensor) -> torch.Tensor:
         return user_vectors @ self.items.weight.T
