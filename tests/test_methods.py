@@ -203,3 +203,24 @@ def test_cmfs_written_out_step_is_one_sgd_step_on_its_loss(data):
     for name, table in method.model_.items():
         expected = reference[name].detach() - 0.1 * reference[name].grad
         assert torch.allclose(table.weight, expected, atol=1e-6), name
+
+
+def test_ptupcdrs_bridge_product_equals_the_papers_per_user_matrix():
+    """personal_bridge computes p_u W_u without building W_u; it must equal bmm(p_u, W_u) with
+    W_u the meta network's output reshaped to [d, d], values and gradients."""
+    from torch import nn
+    from crossrec.methods.ptupcdr import personal_bridge
+    torch.manual_seed(0)
+    d, hidden, users = 5, 7, 9
+    bridge = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, d * d))
+    c, p = torch.randn(users, d), torch.randn(users, d, requires_grad=True)
+    expected = torch.bmm(p.unsqueeze(1), bridge(c).view(-1, d, d)).squeeze(1)
+    expected.sum().backward()
+    grads = [t.grad.clone() for t in (p, *bridge.parameters())]
+    for t in (p, *bridge.parameters()):
+        t.grad = None
+    got = personal_bridge(bridge, c, p)
+    got.sum().backward()
+    assert torch.allclose(got, expected, atol=1e-5)
+    for before, t in zip(grads, (p, *bridge.parameters())):
+        assert torch.allclose(t.grad, before, atol=1e-5)
