@@ -26,6 +26,8 @@ with right.container(border=True):
     st.write(card["description"])
     st.latex(card["loss_latex"])
     st.caption(f":material/description: {card['paper']}")
+    if card["limits"]:
+        st.caption(f":material/info: **Where it has not helped:** {card['limits']}")
 
 with st.form("launch"):
     values = settings_form(card["settings"], name)

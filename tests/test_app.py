@@ -78,6 +78,16 @@ def test_data_pick_synthetic_and_use_it(app):
     assert not app.exception
 
 
+def test_train_shows_where_a_method_has_not_helped(app):
+    goto(app, "pages/train.py")
+    app.radio[0].set_value("meta-learning").run()
+    app.radio[1].set_value("ptupcdr").run()
+    assert any("Where it has not helped" in c.value and "Douban" in c.value for c in app.caption)
+    app.radio[0].set_value("baseline").run()
+    app.radio[1].set_value("popularity").run()
+    assert not any("Where it has not helped" in c.value for c in app.caption)
+
+
 def test_train_launch_queues_runs_for_each_seed(app):
     app.session_state["pair_ref"] = {"catalog": "synthetic-tiny"}
     goto(app, "pages/train.py")

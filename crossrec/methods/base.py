@@ -31,6 +31,7 @@ class Method:
     summary: ClassVar[str] = ""      # two short lines: what it does, why it transfers
     paper: ClassVar[str] = ""
     loss_latex: ClassVar[str] = ""   # the objective, for st.latex
+    limits: ClassVar[str] = ""       # where it has not helped, as measured in docs/RESULTS.md, and why
     Settings: ClassVar[type] = CommonSettings
     needs_overlap: ClassVar[bool] = True
 

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from crossrec.methods.settings import settings_schema
 
-SCHEMA_VERSION = 1
-CARD_FIELDS = ("name", "family", "description", "paper", "loss_latex", "phases", "needs_overlap",
-               "settings")
+SCHEMA_VERSION = 2  # 2: cards say where a method has not helped (limits)
+CARD_FIELDS = ("name", "family", "description", "paper", "loss_latex", "limits", "phases",
+               "needs_overlap", "settings")
 FILE_NAME = "methods.json"
 
 
 def card(cls) -> dict:
     """The card of a method class; phases come from its default plan (distill: with its teacher)."""
     return {"name": cls.name, "family": cls.family, "description": cls.summary.replace("\n", " "),
-            "paper": cls.paper, "loss_latex": cls.loss_latex,
+            "paper": cls.paper, "loss_latex": cls.loss_latex, "limits": " ".join(cls.limits.split()),
             "phases": [phase.name for phase in cls().plan()],
             "needs_overlap": cls.needs_overlap, "settings": settings_schema(cls.Settings)}
 
