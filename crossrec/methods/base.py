@@ -103,18 +103,6 @@ def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[to
     return opts
 
 
-def lazy_and_dense_adam(model: nn.Module, lr: float, weight_decay: float = 0.0) -> list[torch.optim.Optimizer]:
-    """Adam whose table rows move only when a step reads them (torch's SparseAdam, the "lazy
-    Adam" of large embedding models) and plain Adam (with weight decay) for the dense layers.
-    A dense Adam step writes every row of every table each step; over [17,943 x 256] inputs that
-    was most of a step."""
-    sparse = sparse_tables(model)
-    ids = {id(p) for p in sparse}
-    dense = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
-    return ([torch.optim.SparseAdam(sparse, lr=lr)] if sparse else []) + \
-        ([adam(dense, lr=lr, weight_decay=weight_decay)] if dense else [])
-
-
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().float().cpu().numpy()
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.variational import gaussian_kl
-from crossrec.methods.base import CommonSettings, Method, Phase, lazy_and_dense_adam, setting, to_numpy
+from crossrec.methods.base import CommonSettings, Method, Phase, adam, setting, to_numpy
 from crossrec.methods.registry import register
 from crossrec.models.history import SparseInputLayer
 from crossrec.tensors.pair_tensors import UserItems
@@ -112,7 +112,7 @@ class CrossDomainVAE(Method):
         return {"loss": loss, "rec_source": rec_s, "rec_target": rec_t, "cross_rec": cross, "kl": kl}
 
     def _optimizers(self):
-        return lazy_and_dense_adam(self.model_, self.settings.lr, self.settings.weight_decay)
+        return [adam(self.model_.parameters(), lr=self.settings.lr, weight_decay=self.settings.weight_decay)]
 
     def latent(self, users: torch.Tensor) -> torch.Tensor:
         """Mean latent: from the target history when the user has one, else from the source."""
