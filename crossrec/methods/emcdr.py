@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from crossrec.methods.base import CommonSettings, Phase, adam, setting
 from crossrec.methods.embed_map import EmbedThenMap
 from crossrec.methods.registry import register

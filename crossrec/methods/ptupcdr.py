@@ -97,7 +97,6 @@ class PTUPCDR(EmbedThenMap):
                      select="cold", aligns=True)
 
     def mapped(self, users):
-        s = self.settings
         hist = self.history_[users]
         mask = hist >= 0
         items = self.model_["source"].items(hist.clamp(min=0)).detach()
