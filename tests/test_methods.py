@@ -224,3 +224,19 @@ def test_ptupcdrs_bridge_product_equals_the_papers_per_user_matrix():
     assert torch.allclose(got, expected, atol=1e-5)
     for before, t in zip(grads, (p, *bridge.parameters())):
         assert torch.allclose(t.grad, before, atol=1e-5)
+
+
+def test_vaes_sparse_input_layer_is_the_dense_layer_on_normalised_rows(data):
+    """SparseInputLayer reads only a user's items; without dropout it must equal Mult-VAE's
+    W (x / ||x||) + b on the dense multi-hot row, users with no history included (bias only)."""
+    import torch.nn.functional as F
+    from crossrec.models.history import SparseInputLayer
+    torch.manual_seed(0)
+    layer = SparseInputLayer(data.n_source_items, 6, dropout=0.5).eval()
+    users = torch.arange(data.n_users)
+    assert (data.source.counts[users] == 0).any() and (data.source.counts[users] > 1).any()
+    dense = F.normalize(data.source.dense(users), dim=1)
+    expected = dense @ layer.weight.weight + layer.bias
+    assert torch.allclose(layer(data.source, users), expected, atol=1e-5)
+    layer.train()  # dropout: some items dropped, the kept ones scaled by 1 / (1 - p)
+    assert not torch.allclose(layer(data.source, users), expected, atol=1e-5)
