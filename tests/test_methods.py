@@ -132,7 +132,7 @@ def test_loss_curves_are_per_row_so_an_epochs_small_last_batch_does_not_dip(meth
 
 def test_distill_soft_labels_come_from_the_teachers_cached_top_and_random_items():
     import torch.nn.functional as F
-    method = get_method("distill")({"epochs": 2, "dim": 8, "soft_candidates": 20, "student_dim": 8})
+    method = get_method("distill")({"epochs": 2, "teacher_epochs": 2, "dim": 8, "soft_candidates": 20, "student_dim": 8})
     Trainer(method, load_pair("synthetic-tiny"), "cpu", 0).fit()
     users = method.known_users_[:50]
     with torch.no_grad():

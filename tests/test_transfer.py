@@ -31,7 +31,7 @@ def baseline(pair):
 @pytest.mark.parametrize("method, settings", [
     ("cmf", {"epochs": 20}), ("finetune", {"epochs": 20}), ("emcdr", {"epochs": 20, "map_epochs": 30}),
     ("ptupcdr", {"epochs": 20, "map_epochs": 10}), ("dann", {"epochs": 15, "batch_size": 512}), ("vae", {"epochs": 15}),
-    ("distill", {"epochs": 15}),
+    ("distill", {"epochs": 15, "teacher_epochs": 20}),
 ])
 def test_transfer_methods_beat_baselines_on_cold_users(pair, baseline, method, settings):
     got, _ = cold_ndcg(pair, method, settings)
@@ -116,7 +116,7 @@ def test_history_encoder_means_exactly_the_items_it_is_given():
 
 
 def test_distilled_student_beats_target_only_of_the_same_size(pair):
-    student, result = cold_ndcg(pair, "distill", {"epochs": 15, "student_dim": 16})
+    student, result = cold_ndcg(pair, "distill", {"epochs": 15, "teacher_epochs": 20, "student_dim": 16})
     twin, _ = cold_ndcg(pair, "target_only", {"epochs": 15, "dim": 16})
     assert student > twin
     assert result.sizes["student_parameters"] < result.sizes["teacher_parameters"]
