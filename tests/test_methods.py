@@ -157,7 +157,7 @@ def test_distill_soft_labels_come_from_the_teachers_cached_top_and_random_items(
 
 @pytest.mark.parametrize("negatives", [1, 3])
 def test_the_written_out_bpr_step_is_autograd_bpr_with_sparse_sgd(negatives):
-    """MF.sgd_bpr_step (no autograd) moves every row exactly as bpr + backward + SGD does, with
+    """MF.sgd_bpr_step (no autograd) moves every row exactly as autograd BPR + SGD does, with
     repeated users and items in the batch and an item that is one row's positive and another's
     negative; with several candidates it picks the same hardest negative."""
     from crossrec.models.mf import MF
@@ -167,8 +167,13 @@ def test_the_written_out_bpr_step_is_autograd_bpr_with_sparse_sgd(negatives):
     u, i = torch.tensor([0, 1, 1, 5, 0, 2]), torch.tensor([2, 3, 3, 9, 4, 7])
     j = torch.tensor([7, 2, 8, 3, 2, 2]) if negatives == 1 else torch.randint(0, 10, (6, negatives))
     before = fused.users.weight.clone()
+    from crossrec.losses.ranking import bpr_loss, l2_penalty
+    from crossrec.models.mf import hardest_negative
     sgd = torch.optim.SGD(reference.parameters(), lr=0.1)
-    expected = reference.bpr(u, i, j, reg=0.01)
+    pu = reference.users(u)
+    qi, qj = reference.items(i), reference.items(hardest_negative(pu, reference.items, j))
+    rec = bpr_loss((pu * qi).sum(-1), (pu * qj).sum(-1))
+    expected = {"loss": rec + 0.01 * l2_penalty(pu, qi, qj), "rec": rec}
     expected["loss"].backward()
     sgd.step()
     got = fused.sgd_bpr_step(u, i, j, lr=0.1, reg=0.01)

@@ -84,15 +84,10 @@ def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
-def sparse_tables(model: nn.Module) -> list[nn.Parameter]:
-    """The weights of the embedding tables (nn.Embedding / nn.EmbeddingBag) with sparse gradients."""
-    return [m.weight for m in model.modules()
-            if isinstance(m, (nn.Embedding, nn.EmbeddingBag)) and m.sparse and m.weight.requires_grad]
-
-
 def sgd_and_adam(model: nn.Module, lr_sparse: float, lr_dense: float) -> list[torch.optim.Optimizer]:
     """Plain SGD for sparse embedding tables (BPR's update), Adam for dense layers."""
-    sparse = sparse_tables(model)
+    sparse = [p for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse
+              for p in m.parameters(recurse=False)]
     ids = {id(p) for p in sparse}
     dense = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
     opts: list[torch.optim.Optimizer] = []

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crossrec.losses.ranking import bpr_loss, l2_penalty
+from crossrec.losses.ranking import l2_penalty
 
 
 # Small initial vectors (as LearnBPR implementations use): with SGD, larger ones lock in noise
@@ -65,18 +65,12 @@ class MF(nn.Module):
         self.users = embedding(n_users, dim, std)
         self.items = embedding(n_items, dim, std)
 
-    def bpr(self, u, i, j, reg: float, user_vectors: torch.Tensor | None = None) -> dict:
-        """BPR loss of triples (u, i, j) plus L2 on the touched rows: {'loss', 'rec'}."""
-        pu = self.users(u) if user_vectors is None else user_vectors
-        qi, qj = self.items(i), self.items(hardest_negative(pu, self.items, j))
-        rec = bpr_loss((pu * qi).sum(-1), (pu * qj).sum(-1))
-        return {"loss": rec + reg * l2_penalty(pu, qi, qj), "rec": rec}
-
     @torch.no_grad()
     def sgd_bpr_step(self, u, i, j, lr: float, reg: float) -> dict:
-        """One plain-SGD step of `bpr` written out (`bpr_descent`), with no autograd graph: the
-        same update as `bpr` + backward + SGD on its sparse gradients, in fewer ops.
-        Returns {'loss', 'rec'} like `bpr`."""
+        """One plain-SGD step of BPR on triples (u, i, j) plus L2 on the touched rows, written out
+        (`bpr_descent`), with no autograd graph: the same update as autograd + SGD on sparse
+        gradients (test), in fewer ops. `j` may hold several candidates per row: the hardest is
+        used. Returns {'loss', 'rec'}."""
         users, items = self.users.weight, self.items.weight
         pu, qi = users.index_select(0, u), items.index_select(0, i)  # (5x faster than users[u] on CPU)
         j = hardest_negative(pu, self.items, j)
