@@ -59,10 +59,10 @@ class DANN(Method):
                "discriminator behind gradient reversal makes source and target encodings alike.")
     paper = ("Yuan, Yao & Benatallah. DARec: Deep Domain Adaptation for Cross-Domain Recommendation "
              "via Transferring Rating Patterns. IJCAI 2019 (DANN: Ganin & Lempitsky, ICML 2015)")
-    limits = ("On CDRIB Sport→Cloth its cold users' NDCG@10 (0.0579) is 0.46x cmf's (0.1266), though far "
-              "above popularity; on Douban Book→Music its cold mean is above popularity's and its warm mean "
-              "40% below target_only's, neither significant (docs/RESULTS.md). Its best epochs were 95-99 of "
-              "100; a learning rate of 0.01 was tried on CDRIB validation and did worse (0.057 vs 0.061).")
+    limits = ("On CDRIB Sport→Cloth its cold users' NDCG@10 (0.0586) is 0.46x cmf's (0.1266), though far "
+              "above popularity; on Douban Book→Music its cold mean ties popularity's and its warm users are "
+              "significantly below target_only's (-44%) (docs/RESULTS.md). Tried on CDRIB validation: a "
+              "learning rate of 0.01 (worse) and cross-domain weights 2 (the default, better) and 4.")
     loss_latex = (r"\min_{P,F,Q}\max_{D}\ \sum_{D\in\{S,T\}}\mathcal{L}_{BPR}\big(F(x^D_u);Q^D\big) + "
                   r"\mathcal{L}_{BPR}\big(F(x^S_u);Q^T\big) + \mathcal{L}_{BPR}\big(F(x^T_u);Q^S\big) "
                   r"- \lambda\Big[\mathbb{E}_{u}\ln D(F(x^S_u)) + \mathbb{E}_{u}\ln\big(1 - D(F(x^T_u))\big)\Big]")
