@@ -12,12 +12,15 @@ DEVICE=${DEVICE:-cuda}
 fail=0
 step() { echo "== $*"; "$@" || { echo "FAILED: $*"; fail=1; }; }
 python3 -m pip install -q -r requirements-test.txt
-export CROSSREC_HOME=$(mktemp -d)  # the check's runs, removed at the end
+homes=()
+fresh_home() { CROSSREC_HOME=$(mktemp -d); export CROSSREC_HOME; homes+=("$CROSSREC_HOME"); }
+fresh_home  # the check's runs go to temporary homes, removed at the end
 python3 -c "import torch; print('cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 [ "$DEVICE" = cuda ] && step python3 -m pytest -q -m gpu tests/test_methods.py
 for m in $(python3 -m crossrec methods --json | python3 -c "import json,sys; print(' '.join(c['name'] for c in json.load(sys.stdin)['methods']))"); do
   step python3 -m crossrec train synthetic --method "$m" --device "$DEVICE" --set epochs=2 --json
 done
+fresh_home  # the worker only sees its own run (it would also project the runs above)
 id=$(python3 -m crossrec submit synthetic --method cmf --device "$DEVICE" --set epochs=3 --json | python3 -c "import json,sys; print(json.load(sys.stdin)['run_id'])")
 step python3 -m crossrec worker --once
 step python3 -m crossrec show "$id" --json
@@ -29,5 +32,5 @@ for device in $devices; do
     --device "$device" --json
   step python3 bench/methods_speed.py synthetic --device "$device" --json
 done
-rm -rf "$CROSSREC_HOME"
+rm -rf "${homes[@]}"
 exit $fail
