@@ -119,12 +119,17 @@ def test_a_lagging_trial_is_pruned_and_keeps_its_curve(home):
     from crossrec.sweeps.driver import create_sweep, study_storage
     store = RunStore(home)
     cmf = next(c for c in all_cards() if c["name"] == "cmf")
-    fixed = {k: {"kind": "fixed", "value": 150, "target": "setting"} for k in ("epochs", "patience")}
-    space = {"lr": {"kind": "choice", "choices": [0.05, 1e-6], "target": "setting"}, **fixed}
+    # The lagging trial gets far more epochs than the others (1,000 at least, where patience stops
+    # a flat curve; the driver ticks about once a second), so the test never depends on the driver
+    # seeing a short run in time.
+    space = {"lr": {"kind": "choice", "choices": [0.05, 1e-6], "target": "setting"},
+             "epochs": {"kind": "choice", "choices": [150, 10_000], "target": "setting"},
+             "patience": {"kind": "fixed", "value": 1000, "target": "setting"}}
     sweep_id = create_sweep(store, cmf, {"catalog": "synthetic-tiny"}, space, 4, "random", True, 0, 0)
     study = optuna.load_study(study_name=sweep_id, storage=study_storage(store))
-    for lr in (0.05, 0.05, 1e-6):  # after the defaults: two good trials, then one that cannot learn
-        study.enqueue_trial({"lr": lr})
+    # after the defaults (lr 0.05, 150 epochs): two good trials, then one that cannot learn
+    for lr, epochs in ((0.05, 150), (0.05, 150), (1e-6, 10_000)):
+        study.enqueue_trial({"lr": lr, "epochs": epochs})
     proc = run_cli("worker", "--once", timeout=1200)
     assert proc.returncode == 0, proc.stderr
     trials = store.sweep_runs(sweep_id)

@@ -170,6 +170,18 @@ def _tell(study, *args, **kwargs) -> None:
             raise
 
 
+def _report_curve(store: RunStore, study, trial, run: dict) -> list[float]:
+    """Report the run's validation curve (one value per epoch) to its Optuna trial, the epochs
+    not reported yet; returns the curve."""
+    import optuna
+    curve = [m["value"] for m in store.metrics(run["id"]) if m["name"] == f"valid_{OBJECTIVE}"]
+    live = optuna.trial.Trial(study, trial._trial_id)
+    for step, value in enumerate(curve):
+        if step not in trial.intermediate_values:
+            live.report(value, step)
+    return curve
+
+
 def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
     import optuna
     from optuna.trial import TrialState
@@ -182,6 +194,9 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
         trial = trials.get(run["trial"])
         if trial is None or trial.state != TrialState.RUNNING:
             continue
+        # the whole curve, also of a run that finished between two ticks: the median pruner
+        # compares a running trial with finished trials at the same epoch
+        curve = _report_curve(store, study, trial, run) if sweep["prune"] else []
         if run["status"] == "done":
             value = objective(run)
             _tell(study, trial.number, value if value is not None and math.isfinite(value) else None,
@@ -190,13 +205,8 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
             _tell(study, trial.number, state=TrialState.FAIL)
         elif run["status"] == "pruned":
             _tell(study, trial.number, state=TrialState.PRUNED)
-        elif run["status"] == "running" and sweep["prune"]:
-            curve = [m["value"] for m in store.metrics(run["id"]) if m["name"] == f"valid_{OBJECTIVE}"]
-            live = optuna.trial.Trial(study, trial._trial_id)
-            for step, value in enumerate(curve):
-                if step not in trial.intermediate_values:
-                    live.report(value, step)
-            if curve and live.should_prune():
+        elif run["status"] == "running" and curve:
+            if optuna.trial.Trial(study, trial._trial_id).should_prune():
                 store.request_prune(run["id"])
     active = sum(r["status"] in ACTIVE for r in runs)
     distributions = _distributions(sweep["space"])
