@@ -63,7 +63,10 @@ class DANN(Method):
     limits = ("On CDRIB Sport→Cloth its cold users' NDCG@10 (0.0579) is 0.46x cmf's (0.1266), though far "
               "above popularity; on Douban Book→Music its cold mean is above popularity's and its warm mean "
               "40% below target_only's, neither significant (docs/RESULTS.md). Tried on CDRIB validation: a "
-              "learning rate of 0.01 (worse) and cross-domain weights 2 and 4 (see docs/RESULTS.md).")
+              "learning rate of 0.01 (worse) and cross-domain weights 2 and 4 (see docs/RESULTS.md). Its "
+              "validation NDCG was still rising at the 100-epoch default, kept so a run on that pair takes "
+              "about 8.5 minutes on a quiet 2-core CPU (docs/BENCHMARKS.md): with more time or a GPU, "
+              "raise epochs.")
     loss_latex = (r"\min_{P,F,Q}\max_{D}\ \sum_{D\in\{S,T\}}\mathcal{L}_{BPR}\big(F(x^D_u);Q^D\big) + "
                   r"\mathcal{L}_{BPR}\big(F(x^S_u);Q^T\big) + \mathcal{L}_{BPR}\big(F(x^T_u);Q^S\big) "
                   r"- \lambda\Big[\mathbb{E}_{u}\ln D(F(x^S_u)) + \mathbb{E}_{u}\ln\big(1 - D(F(x^T_u))\big)\Big]")
