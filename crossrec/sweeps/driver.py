@@ -170,14 +170,12 @@ def _tell(study, *args, **kwargs) -> None:
             raise
 
 
-def _report_curve(store: RunStore, study, trial, run: dict) -> list[float]:
-    """Report the run's validation curve (one value per epoch) to its Optuna trial, the epochs
-    not reported yet; returns the curve."""
-    import optuna
+def _report_curve(store: RunStore, live, reported: dict, run: dict) -> list[float]:
+    """Report the run's validation curve (one value per epoch) to its live Optuna trial, the
+    epochs not in `reported` yet; returns the curve."""
     curve = [m["value"] for m in store.metrics(run["id"]) if m["name"] == f"valid_{OBJECTIVE}"]
-    live = optuna.trial.Trial(study, trial._trial_id)
     for step, value in enumerate(curve):
-        if step not in trial.intermediate_values:
+        if step not in reported:
             live.report(value, step)
     return curve
 
@@ -196,7 +194,8 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
             continue
         # the whole curve, also of a run that finished between two ticks: the median pruner
         # compares a running trial with finished trials at the same epoch
-        curve = _report_curve(store, study, trial, run) if sweep["prune"] else []
+        live = optuna.trial.Trial(study, trial._trial_id) if sweep["prune"] else None
+        curve = _report_curve(store, live, trial.intermediate_values, run) if live is not None else []
         if run["status"] == "done":
             value = objective(run)
             _tell(study, trial.number, value if value is not None and math.isfinite(value) else None,
@@ -205,9 +204,8 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
             _tell(study, trial.number, state=TrialState.FAIL)
         elif run["status"] == "pruned":
             _tell(study, trial.number, state=TrialState.PRUNED)
-        elif run["status"] == "running" and curve:
-            if optuna.trial.Trial(study, trial._trial_id).should_prune():
-                store.request_prune(run["id"])
+        elif run["status"] == "running" and curve and live.should_prune():
+            store.request_prune(run["id"])
     active = sum(r["status"] in ACTIVE for r in runs)
     distributions = _distributions(sweep["space"])
     while len(runs) < sweep["trials"] and active < slots:
