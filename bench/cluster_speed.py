@@ -28,7 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from crossrec.methods.catalog import all_cards  # noqa: E402
 from crossrec.runs.request import validate_request  # noqa: E402
-from crossrec.runs.store import ACTIVE, RunStore  # noqa: E402
+from crossrec.runs.open_store import open_store
+from crossrec.runs.store import ACTIVE  # noqa: E402
 
 
 def wait(check, timeout=3600):
@@ -47,7 +48,7 @@ def request(seed, epochs=3):
 
 def local_wall(runs: int, home: Path) -> float:
     """Queue the runs, start a local worker (concurrency 2): seconds until every run is done."""
-    store = RunStore(home)
+    store = open_store(home)
     ids = [store.create_run(**request(k).as_dict()) for k in range(runs)]
     started = time.perf_counter()
     worker = subprocess.Popen([sys.executable, "-m", "crossrec", "worker", "--concurrency", "2"], cwd=ROOT,
@@ -68,7 +69,7 @@ def ray_figures(runs: int, home: Path, postgres_url: str, ray_address: str) -> d
     os.environ.update(CROSSREC_STORE=fresh_database(postgres_url), CROSSREC_EXECUTOR="ray",
                       RAY_ADDRESS=ray_address, CROSSREC_HOME=str(home))
     from crossrec.runs.executor import make_executor
-    store = RunStore(home)
+    store = open_store(home)
     executor = make_executor(store)
     executor.ensure_running()
     started = time.perf_counter()

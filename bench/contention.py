@@ -40,7 +40,7 @@ def epoch_alone(epochs: int) -> dict:
 
 
 def two_runs(epochs: int) -> dict:
-    from crossrec.runs.store import RunStore
+    from crossrec.runs.open_store import open_store
     home = tempfile.mkdtemp(prefix="crossrec-contention-")
     env = {**os.environ, "CROSSREC_HOME": home}
     ids = []
@@ -52,7 +52,7 @@ def two_runs(epochs: int) -> dict:
         ids.append(json.loads(out.stdout)["run_id"])
     worker = subprocess.Popen([sys.executable, "-m", "crossrec", "worker", "--concurrency", "2"], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    store = RunStore(home)
+    store = open_store(home)
     try:
         while any(store.get_run(i)["status"] in ("queued", "running") for i in ids):
             time.sleep(1.0)

@@ -43,8 +43,8 @@ def main() -> None:
         from crossrec.methods.catalog import all_cards, setting_defaults
         from crossrec.runs.artifacts import ArtifactStore
         from crossrec.runs.report import report_html
-        from crossrec.runs.store import RunStore
-        store = RunStore()
+        from crossrec.runs.open_store import open_store
+        store = open_store()
         store.worker_beat(os.getpid(), {})  # the pages start no worker for this benchmark
         first, rerun, report = [], [], []
         for _ in range(args.repeat):

@@ -62,7 +62,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one method in this process
     args = ap.parse_args()
-    from crossrec.methods.registry import MODULES
+    from crossrec.methods.registry import METHODS
     ref = {"catalog": args.pair} if args.pair else {"source": str(Path(args.source).resolve()),
                                                        "target": str(Path(args.target).resolve()),
                                                        **({"links": str(Path(args.links).resolve())} if args.links else {})}
@@ -70,7 +70,7 @@ def main() -> int:
         print(json.dumps(one(ref, args.one, args.device)), flush=True)
         return 0
     rows = []
-    for method in args.methods or MODULES:
+    for method in args.methods or METHODS:
         out = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--one", method], capture_output=True,
                              text=True, cwd=ROOT)
         line = (out.stdout.strip().splitlines() or ["{}"])[-1]

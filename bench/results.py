@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from crossrec.analysis.compare import compare, format_cell  # noqa: E402
 from crossrec.data.catalog import load_from_files  # noqa: E402
-from crossrec.methods.registry import MODULES  # noqa: E402
+from crossrec.methods.registry import METHODS  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DATA = ROOT / "docs" / "results-data"
@@ -128,7 +128,7 @@ def render(out: Path) -> None:
                   "| method | n | cold NDCG@10 | cold HR@10 | cold vs baseline (NDCG@10) | warm NDCG@10 | warm vs baseline (NDCG@10) | at cap | time (s) |",
                   "|---|---|---|---|---|---|---|---|---|"]
         by_method = {g["method"]: g for g in result["groups"]}
-        for method in MODULES:
+        for method in METHODS:
             group = by_method.get(method)
             if group is None:
                 lines.append(f"| {method} | not run yet | | | | | | | |")
@@ -174,7 +174,7 @@ def main() -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run methods and add their rows")
     run.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    run.add_argument("--methods", nargs="+", default=list(MODULES), choices=list(MODULES))
+    run.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     run.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     out = sub.add_parser("render", help="write docs/RESULTS.md from the rows")
     out.add_argument("--out", default=str(ROOT / "docs" / "RESULTS.md"))

@@ -48,8 +48,8 @@ def main() -> int:
     args = ap.parse_args()
     home = tempfile.mkdtemp(prefix="crossrec-soak-")
     os.environ["CROSSREC_HOME"] = home
-    from crossrec.runs.store import RunStore
-    store = RunStore(home)
+    from crossrec.runs.open_store import open_store
+    store = open_store(home)
     ids = [store.create_run({"catalog": "synthetic-tiny"}, "cmf" if k % 4 == 0 else "popularity",
                             {"epochs": 2, "dim": 8} if k % 4 == 0 else {}, seed=k) for k in range(args.runs)]
     hogs = [multiprocessing.Process(target=hog, daemon=True) for _ in range(2)]
@@ -61,7 +61,7 @@ def main() -> int:
     errors, polls, peak_rss, stop = [], [0], [0.0], threading.Event()
 
     def reader():
-        local = RunStore(home)
+        local = open_store(home)
         while not stop.is_set():
             try:
                 for run in local.list_runs(limit=50):

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from crossrec.data.catalog import load_from_files, load_pair  # noqa: E402
 from crossrec.eval.protocol import evaluate  # noqa: E402
 from crossrec.methods.registry import get_method  # noqa: E402
-from crossrec.methods.settings import parse_assignments  # noqa: E402
+from crossrec.methods.settings import check_values, parse_assignments, settings_schema  # noqa: E402
 from crossrec.train.device import pick_device  # noqa: E402
 from crossrec.train.seeding import seed_everything  # noqa: E402
 from crossrec.tensors.pair_tensors import PairTensors  # noqa: E402
@@ -88,7 +88,8 @@ def main() -> int:
     pair = load_pair(args.pair) if args.pair else load_from_files(args.source, args.target)
     device = pick_device(args.device)
     data = PairTensors(pair, device)
-    method = get_method(args.method)(parse_assignments(args.set))
+    cls = get_method(args.method)
+    method = cls(check_values(settings_schema(cls.Settings), parse_assignments(args.set), args.method))
     generator = seed_everything(0, device)
     method.setup(data, generator)
     epoch_times, rows = [], 0

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossrec.runs.store import RunStore  # noqa: E402
+from crossrec.runs.open_store import open_store
 
 
 def rss_mb(pid: int) -> float:
@@ -37,7 +37,7 @@ def main() -> int:
         env = {**os.environ, "CROSSREC_HOME": home}
         worker = subprocess.Popen([sys.executable, "-m", "crossrec", "worker"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        store = RunStore(home)
+        store = open_store(home)
         try:
             time.sleep(8)  # let the worker start and its spare child import torch
             idle = {"worker_rss_mb": round(rss_mb(worker.pid), 1)}

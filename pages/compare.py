@@ -8,7 +8,7 @@ from crossrec.methods.catalog import setting_defaults
 from crossrec.viz.compare import metric_bars
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.report import installed_chromium, print_to_pdf, report_html
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 from pages.state import artifacts, method_cards, store
 from pages.widgets import chart, empty_state, page_setup
 
@@ -35,7 +35,7 @@ if not selected:
     st.info("Pick at least one pair and one method.")
     st.stop()
 
-result = compare(selected, setting_defaults(method_cards() or []), artifacts().per_user, k,
+result = compare(selected, setting_defaults(method_cards()), artifacts().per_user, k,
                  None if baseline == "auto" else baseline)
 if any(r["eval"] != "full" for r in selected):
     st.warning("Some runs used sampled evaluation: sampled metrics can reorder methods compared with "
@@ -56,7 +56,7 @@ d1, d2 = st.columns(2)
 d1.download_button("Download CSV", table.to_csv(index=False).encode(), "crossrec-results.csv", "text/csv")
 home = store().home
 # built when clicked (on Streamlit's download thread): one click, no build step
-build = lambda: report_html(RunStore(home), ArtifactStore(home / "artifacts"), selected, result, k)  # noqa: E731
+build = lambda: report_html(open_store(home), ArtifactStore(home / "artifacts"), selected, result, k)  # noqa: E731
 d2.download_button("Download report (HTML, print-ready)", file_name="crossrec-report.html", mime="text/html", data=build,
                    help="One self-contained file (opens offline). To get a PDF, open it and print to PDF: "
                         "each section starts a new page.")

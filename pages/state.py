@@ -1,6 +1,6 @@
 """Session state and cached factories: the run store, artifacts, the catalogs, the executor.
 
-Torch never loads in the UI process: method cards come from the catalog file the worker writes.
+Torch never loads in the UI process: method cards are read from the methods' source.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.data.summary import activity_summary
 from crossrec.data.titles import item_titles
 from crossrec.errors import StoreError
-from crossrec.methods.catalog import FILE_NAME, read_catalog
+from crossrec.methods.catalog import all_cards
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.executor import EXECUTOR_ENV, make_executor
 from crossrec.sweeps.driver import drive
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
 
 
@@ -35,7 +36,7 @@ def store() -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _store(home: str) -> RunStore:
-    return RunStore(home)
+    return open_store(home)
 
 
 def artifacts() -> ArtifactStore:
@@ -50,7 +51,7 @@ def executor():
 
 @st.cache_resource(show_spinner=False)
 def _executor(home: str, kind: str):
-    return make_executor(RunStore(home), sweep_driver=drive)
+    return make_executor(open_store(home), sweep_driver=drive)
 
 
 def ensure_execution() -> dict:
@@ -63,17 +64,14 @@ def _ensure_execution(home: str, kind: str) -> dict:
     return _executor(home, kind).ensure_running()
 
 
-def method_cards() -> list[dict] | None:
-    """The method cards the worker wrote, or None while it has not yet written them."""
-    cards = _cards(str(store().home / FILE_NAME))
-    if cards is None:
-        _cards.clear()  # not there yet: ask again on the next rerun
-    return cards
+def method_cards() -> list[dict]:
+    """Every method's card (read once per server process from the methods' source)."""
+    return _cards()
 
 
-@st.cache_data(show_spinner=False, ttl=3600)
-def _cards(path: str) -> list[dict] | None:
-    return read_catalog(path)
+@st.cache_resource(show_spinner=False)
+def _cards() -> list[dict]:
+    return all_cards()
 
 
 @st.cache_data(show_spinner=False, ttl=10)

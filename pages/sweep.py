@@ -7,14 +7,14 @@ from crossrec.errors import SettingError
 from crossrec.runs.request import validate_request
 from crossrec.sweeps.driver import create_sweep, sweep_report
 from crossrec.viz.compare import parallel_coordinates
-from pages.state import current_pair_ref, ensure_execution, executor, pair_label, store
+from pages.state import current_pair_ref, ensure_execution, executor, method_cards, pair_label, store
 from pages.sweep_form import space_form
 from pages.sweep_view import best_so_far, importance_figure, trials_frame
-from pages.widgets import chart, page_setup, require_method_cards
+from pages.widgets import chart, page_setup
 
 page_setup()
 st.title("Sweep")
-cards = {c["name"]: c for c in require_method_cards()}
+cards = {c["name"]: c for c in method_cards()}
 ref = current_pair_ref()
 st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page). Trials are chosen on validation "
            "NDCG@10 only; the best trial's test metrics are shown once the sweep is done.")

@@ -5,13 +5,13 @@ import streamlit as st
 from crossrec.errors import SettingError
 from crossrec.eval.modes import EVAL_MODES
 from crossrec.runs.request import SEED_MAX, validate_request
-from pages.state import current_pair_ref, executor, pair_label
+from pages.state import current_pair_ref, executor, method_cards, pair_label
 from pages.train_form import settings_form
-from pages.widgets import devices, page_setup, require_method_cards
+from pages.widgets import devices, page_setup
 
 page_setup()
 st.title("Train")
-cards = {c["name"]: c for c in require_method_cards()}
+cards = {c["name"]: c for c in method_cards()}
 ref = current_pair_ref()
 st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page)")
 

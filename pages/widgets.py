@@ -10,7 +10,7 @@ import streamlit as st
 
 from crossrec.runs.store import ACTIVE
 from pages.navigation import app_pages
-from pages.state import executor, method_cards, store
+from pages.state import executor, store
 
 VIA_APP = "_crossrec_via_app"  # set by app.py before it runs a page
 STATUS_ICONS = {"queued": "○", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "■", "pruned": "✂"}
@@ -24,23 +24,6 @@ def page_setup() -> None:
     if not st.session_state.get(VIA_APP):
         st.navigation(app_pages(), position="hidden")
         st.rerun()
-
-
-def require_method_cards() -> list[dict]:
-    """The method cards, or (while the worker has not written them yet) a note, a poll every two
-    seconds that reruns the page once they exist, and a stop."""
-    cards = method_cards()
-    if cards is not None:
-        return cards
-    st.info("Starting the worker… the method catalog appears here in a moment.")
-
-    @st.fragment(run_every=2.0)
-    def wait_for_catalog():
-        if method_cards() is not None:
-            st.rerun()
-
-    wait_for_catalog()
-    st.stop()
 
 
 def sidebar() -> None:

@@ -9,21 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from browser import stop_workers
 from conftest import run_cli
-from crossrec.methods.catalog import FILE_NAME, all_cards, write_catalog
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture(scope="session")
-def cards():
-    return all_cards()
-
-
 @pytest.fixture
-def app(home, cards):
+def app(home):
     home.mkdir(parents=True, exist_ok=True)
-    write_catalog(home / FILE_NAME, cards)  # what the worker's probe writes when it starts
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     yield at
@@ -43,17 +36,30 @@ def trained_run(method="cmf", *settings):
     return json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
 
 
-def test_train_waits_for_the_method_catalog(home):
-    # A live worker row for this process: the app starts no worker, so no probe writes the file.
-    RunStore(home).worker_beat(os.getpid(), {})
+def test_train_shows_every_method_without_a_worker(home):
+    # A live worker row for this process: the app starts no worker; the cards need none.
+    open_store(home).worker_beat(os.getpid(), {})
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     goto(at, "pages/train.py")
-    assert any("Starting the worker" in i.value for i in at.info)
-    write_catalog(home / FILE_NAME, all_cards())
-    at.run()
     assert any(b.label == "Launch" for b in at.button)
-    RunStore(home).worker_gone(os.getpid())  # stop_workers must not kill this process
+    families = at.radio[0].options
+    assert "meta-learning" in families and "adversarial alignment" in families
+    open_store(home).worker_gone(os.getpid())  # stop_workers must not kill this process
+
+
+def test_pages_import_no_torch():
+    """Every page module imports without torch: the UI process never loads it."""
+    import subprocess
+    import sys
+    root = Path(APP).parent
+    code = ("import sys, runpy; sys.path.insert(0, '.');"
+            "import pages.state, pages.widgets, pages.train_form, pages.sweep_form, pages.sweep_view;"
+            "from crossrec.methods.catalog import all_cards; all_cards();"
+            "print(sorted(m for m in ('torch', 'umap', 'numba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 def test_every_page_has_an_empty_state(app):
@@ -98,7 +104,7 @@ def test_train_launch_queues_runs_for_each_seed(app):
     seeds = [n for n in app.number_input if n.label == "Seeds"][0]
     seeds.set_value(2)
     app.button[0].click().run()
-    runs = RunStore().list_runs()
+    runs = open_store().list_runs()
     assert len(runs) == 2 and {r["seed"] for r in runs} == {0, 1}
     # only what differs from target_only's own defaults is stored (not cmf's, shown first)
     assert all(r["method"] == "target_only" and r["settings"] == {"epochs": 2} for r in runs), \
@@ -112,7 +118,7 @@ def test_train_launch_queues_runs_for_each_seed(app):
     [n for n in app.number_input if n.label == "First seed"][0].set_value(5)
     [r for r in app.radio if r.label == "The seeds vary"][0].set_value("data split")
     app.button[0].click().run()
-    split = [r for r in RunStore().list_runs() if r["method"] == "popularity"]
+    split = [r for r in open_store().list_runs() if r["method"] == "popularity"]
     assert sorted(r["pair"]["split_seed"] for r in split) == [5, 6] and {r["seed"] for r in split} == {0}
 
 
@@ -146,7 +152,7 @@ def test_sweep_page_launches_a_sweep_and_the_best_settings(app, home):
     next(m for m in app.multiselect if m.label == "Settings to search").set_value(["lr", "dim"])
     next(b for b in app.button if b.label == "Launch sweep").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    store = RunStore(home)
+    store = open_store(home)
     (sweep,) = store.list_sweeps()
     assert set(sweep["space"]) == {"lr", "dim"}
     wait_until(lambda: store.get_sweep(sweep["id"])["status"] != "running", 900)
@@ -164,7 +170,7 @@ def test_home_launches_the_teaching_demo(app, home):
     app.session_state["demo_fixed"] = {"epochs": 3}
     next(b for b in app.button if b.label == "Run the demo").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    sweeps = RunStore(home).list_sweeps()
+    sweeps = open_store(home).list_sweeps()
     assert sorted(s["method"] for s in sweeps) == sorted(["cmf", "emcdr", "popularity"] * 2)
     assert all(s["sampler"] == "grid" and s["trials"] == 5 for s in sweeps)
     assert any("runs finished" in p.text for p in app.get("progress"))

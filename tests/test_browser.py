@@ -86,7 +86,7 @@ def test_bad_uploads_show_one_sentence_and_lose_nothing(tmp_path):
 
     from conftest import run_cli
     from crossrec.data.uploads import save_pair
-    from crossrec.runs.store import RunStore
+    from crossrec.runs.open_store import open_store
 
     home, data = tmp_path / "home", tmp_path / "data"
     home.mkdir()
@@ -127,12 +127,12 @@ def test_bad_uploads_show_one_sentence_and_lose_nothing(tmp_path):
         wait_app_idle(page)
     # nothing already stored is lost
     assert (data / "kept-pair" / "pair.json").exists()
-    assert RunStore(home).get_run(run_id)["status"] == "done"
+    assert open_store(home).get_run(run_id)["status"] == "done"
     assert sorted(p.name for p in data.iterdir() if not p.name.startswith(".")) == ["kept-pair"]
 
 
 def test_sweep_page_in_chromium(tmp_path):
-    from crossrec.runs.store import RunStore
+    from crossrec.runs.open_store import open_store
     home, data = tmp_path / "home", tmp_path / "data"
     home.mkdir()
     data.mkdir()
@@ -148,7 +148,7 @@ def test_sweep_page_in_chromium(tmp_path):
         trials = page.get_by_label("Trials", exact=True)
         trials.fill("2")
         page.get_by_role("button", name="Launch sweep").click()
-        store = RunStore(home)
+        store = open_store(home)
         page.wait_for_function("() => document.body.innerText.includes('Status: done')", timeout=600000)
         page.locator(".js-plotly-plot .parcoords").first.wait_for(timeout=60000)
         shot(page, "sweep")
@@ -174,7 +174,7 @@ def test_dann_embeddings_show_the_domains_mixed_after_alignment(tmp_path):
     import sys
 
     from browser import ROOT
-    from crossrec.runs.store import RunStore
+    from crossrec.runs.open_store import open_store
     home, data = tmp_path / "home", tmp_path / "data"
     home.mkdir()
     data.mkdir()
@@ -182,7 +182,7 @@ def test_dann_embeddings_show_the_domains_mixed_after_alignment(tmp_path):
     out = subprocess.run([sys.executable, "-m", "crossrec", "submit", "synthetic", "--method", "dann", "--json"],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     run_id = json.loads(out.stdout.strip().splitlines()[-1])["run_id"]
-    store = RunStore(home)
+    store = open_store(home)
     with running_app(home, data) as url, browser_page() as page:
         page.goto(url + "/embeddings")
         wait_app_idle(page)

@@ -9,6 +9,7 @@ import pytest
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.executor import make_executor
 from crossrec.runs.request import validate_request
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import ACTIVE, RunStore
 import test_app
 from processes import end_home_processes, home_cmdlines
@@ -31,7 +32,7 @@ def cluster(home, postgres_url, ray_address, monkeypatch):
     monkeypatch.setenv("CROSSREC_STORE", fresh_database(postgres_url))
     monkeypatch.setenv("CROSSREC_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", ray_address)
-    store = RunStore(home)
+    store = open_store(home)
     yield store, make_executor(store)
     end_home_processes(home)  # Ray keeps idle workers of this home's environment: end them
 

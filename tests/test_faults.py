@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import run_cli
 from processes import end_home_processes
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -33,13 +33,13 @@ def finished_run() -> str:
 @pytest.mark.parametrize("seed", ["-5", "4294967296", "99999999999999999999", "1_0", "١٢"])
 def test_seeds_outside_0_to_2_32_are_refused(home, seed):
     one_line_error(run_cli("submit", "synthetic-tiny", "--method", "cmf", "--seed", seed), "seed")
-    assert not (home / "crossrec.sqlite").exists() or RunStore(home).list_runs() == []
+    assert not (home / "crossrec.sqlite").exists() or open_store(home).list_runs() == []
 
 
 def test_largest_seed_is_accepted(home):
     proc = run_cli("submit", "synthetic-tiny", "--method", "cmf", "--seed", "4294967295", "--json")
     assert proc.returncode == 0, proc.stderr
-    assert RunStore(home).list_runs()[0]["seed"] == 4294967295
+    assert open_store(home).list_runs()[0]["seed"] == 4294967295
 
 
 def test_unwritable_artifact_folder_fails_the_run_with_one_line(home):
@@ -47,7 +47,7 @@ def test_unwritable_artifact_folder_fails_the_run_with_one_line(home):
     (home / "artifacts").write_text("not a folder")  # root ignores permissions; a file in the way does not
     line = one_line_error(run_cli("train", "synthetic-tiny", "--method", "popularity"),
                           "could not write artifacts", str(home / "artifacts"))
-    run = RunStore(home).list_runs()[0]
+    run = open_store(home).list_runs()[0]
     assert run["status"] == "failed" and run["error"] in line
     assert not list(home.rglob("*.tmp"))
 
@@ -68,7 +68,7 @@ def test_damaged_store_says_what_to_do_and_recover_rebuilds_runs(home):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["restored"] == [run_id] and Path(result["moved_aside"]).exists()
-    run = RunStore(home).get_run(run_id)
+    run = open_store(home).get_run(run_id)
     assert run["status"] == "done" and run["metrics"]["cold"]["n_users"] > 0
 
 
@@ -77,14 +77,14 @@ def test_emptied_store_is_noticed_and_recovered_from_the_home_page(home):
     for suffix in ("", "-wal", "-shm"):
         Path(f"{home / 'crossrec.sqlite'}{suffix}").unlink(missing_ok=True)
     (home / "crossrec.sqlite").write_bytes(b"")  # truncated to 0 bytes
-    assert RunStore(home).list_runs() == []
+    assert open_store(home).list_runs() == []
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert any("no record in the run store" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Recover these runs").click().run()
     end_home_processes(home)  # the worker the app started
     assert not at.exception
-    assert RunStore(home).get_run(run_id)["status"] == "done"
+    assert open_store(home).get_run(run_id)["status"] == "done"
 
 
 def test_first_cancel_of_a_queued_run_says_cancelled(home):
@@ -129,7 +129,7 @@ def test_a_deleted_projection_can_be_computed_again_from_the_page(home):
 
 
 def test_a_stored_run_with_a_bad_seed_fails_with_the_same_one_line_check(home):
-    store = RunStore(home)
+    store = open_store(home)
     run_id = store.create_run({"catalog": "synthetic-tiny"}, "cmf", {"epochs": "1_0"}, seed=-5)
     proc = run_cli("worker", "--once", timeout=300)
     assert proc.returncode == 0, proc.stderr

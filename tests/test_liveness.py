@@ -7,7 +7,7 @@ import threading
 
 from processes import home_cmdlines, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 from crossrec.runs.worker import ensure_worker
 
 
@@ -18,7 +18,7 @@ def _set_owner(store, run_id, pid, host, heartbeat):
 
 
 def test_the_reaper_judges_by_the_owner_not_by_a_late_heartbeat(home):
-    store = RunStore()
+    store = open_store()
     ids = [store.create_run({"catalog": "synthetic-tiny"}, "cmf", {}, seed=k) for k in range(4)]
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
@@ -41,7 +41,7 @@ def test_a_child_that_starts_late_still_ends_done(home, monkeypatch):
     run_id = submit("synthetic-tiny", "--method", "popularity")
     worker = start_worker("--once")
     try:
-        store = RunStore()
+        store = open_store()
         run = wait_for(lambda: (r := store.get_run(run_id))["status"] not in ("queued", "running") and r,
                        600, "the run to end")
         assert run["status"] == "done", run["error"]
@@ -51,9 +51,9 @@ def test_a_child_that_starts_late_still_ends_done(home, monkeypatch):
 
 
 def test_concurrent_callers_start_one_worker(home):
-    store = RunStore()
+    store = open_store()
     records = []
-    threads = [threading.Thread(target=lambda: records.append(ensure_worker(RunStore()))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: records.append(ensure_worker(open_store()))) for _ in range(8)]
     try:
         for t in threads:
             t.start()
@@ -75,7 +75,7 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
     proc = run_cli("train", "synthetic-tiny", *quick, "--json")
     assert proc.returncode == 0, proc.stderr
     done_early = __import__("json").loads(proc.stdout.strip().splitlines()[-1])["run_id"]
-    store = RunStore()
+    store = open_store()
     assert store.get_run(done_early)["summary"]["projections"] == ["pca"]
     queued = [submit("synthetic-tiny", *quick, "--seed", str(k)) for k in range(3)]
     worker = start_worker("--once", "--concurrency", "1")

@@ -13,7 +13,7 @@ from conftest import run_cli
 from crossrec.analysis.compare import comparison_table, compare
 from crossrec.methods.catalog import all_cards, setting_defaults
 from crossrec.runs.artifacts import ArtifactStore
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 from crossrec.runs.report import report_html
 
 
@@ -61,7 +61,7 @@ def test_groups_are_experiments_with_sample_statistics(finished, monkeypatch):
     three = compare_cli(*ids["cmf8"])
     (group,) = three["groups"]
     assert group["n"] == 3 and group["seeds"] == [0, 1, 2]
-    values = [RunStore(home).get_run(i)["metrics"]["cold"]["ndcg@10"] for i in ids["cmf8"]]
+    values = [open_store(home).get_run(i)["metrics"]["cold"]["ndcg@10"] for i in ids["cmf8"]]
     cell = group["cold"]["ndcg@10"]
     assert cell["std"] == pytest.approx(np.std(values, ddof=1))
     low, high = stats.t.interval(0.95, 2, loc=np.mean(values), scale=np.std(values, ddof=1) / np.sqrt(3))
@@ -77,7 +77,7 @@ def test_baselines_per_user_group_and_paired_tests(finished, monkeypatch):
     by_method = {(g["method"], g["n"]): g for g in result["groups"]}
     cmf = by_method[("cmf", 3)]
     assert cmf["cold"]["ndcg@10"]["baseline"] == "popularity"
-    store = RunStore(home)
+    store = open_store(home)
     pop = store.get_run(ids["popularity"][0])["metrics"]["cold"]["ndcg@10"]
     assert cmf["cold"]["ndcg@10"]["change"] == pytest.approx(cmf["cold"]["ndcg@10"]["mean"] / pop - 1)
     p = cmf["cold"]["ndcg@10"]["p_value"]
@@ -102,7 +102,7 @@ def test_baselines_per_user_group_and_paired_tests(finished, monkeypatch):
 def test_table_and_offline_report(finished, monkeypatch):
     home, ids = finished
     monkeypatch.setenv("CROSSREC_HOME", str(home))
-    store = RunStore(home)
+    store = open_store(home)
     runs = store.list_runs(statuses=("done",))
     result = compare(runs, setting_defaults(all_cards()), ArtifactStore(home / "artifacts").per_user)
     table = comparison_table(result)
@@ -145,7 +145,7 @@ def test_report_prints_to_pdf_with_the_machines_chromium(finished, tmp_path):
     if installed_chromium() is None or shutil.which("pdftotext") is None:
         pytest.skip("no chromium or poppler-utils")
     home, _ = finished
-    store = RunStore(home)
+    store = open_store(home)
     runs = store.list_runs(statuses=("done",))
     result = compare(runs, setting_defaults(all_cards()), ArtifactStore(home / "artifacts").per_user)
     pdf = print_to_pdf(report_html(store, ArtifactStore(home / "artifacts"), runs, result))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 
 from conftest import ROOT, run_cli
-from crossrec.runs.store import MIGRATIONS, RunStore
+from crossrec.runs.open_store import open_store
+from crossrec.runs.store import MIGRATIONS
 
 LONG = ["--set", "epochs=400", "--set", "patience=400", "--set", "batch_size=512"]
 
@@ -60,7 +61,7 @@ def alive(pid: int) -> bool:
 
 
 def test_store_schema_wal_and_atomic_claims(home):
-    store = RunStore()
+    store = open_store()
     assert store.schema_version == len(MIGRATIONS)
     import sqlite3
     assert sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -68,7 +69,7 @@ def test_store_schema_wal_and_atomic_claims(home):
     claimed: list[str] = []
 
     def claimer():
-        mine = RunStore()
+        mine = open_store()
         while (run := mine.claim_next(os.getpid())) is not None:
             claimed.append(run["id"])
 
@@ -79,13 +80,13 @@ def test_store_schema_wal_and_atomic_claims(home):
         t.join()
     assert sorted(claimed) == sorted(ids)  # every run claimed exactly once
     # reopening (an app or worker restart) sees the same runs
-    assert {r["id"] for r in RunStore().list_runs()} == set(ids)
+    assert {r["id"] for r in open_store().list_runs()} == set(ids)
 
 
 def test_sigkilled_worker_run_fails_next_run_completes(home):
     doomed = submit("synthetic", "--method", "cmf", *LONG)
     worker = start_worker()
-    store = RunStore()
+    store = open_store()
     try:
         wait_for(lambda: store.count_metrics(doomed) > 0, 120, "the first metric rows")
         child_pids = children(worker.pid)
@@ -109,7 +110,7 @@ def test_sigkilled_worker_run_fails_next_run_completes(home):
 def test_cancel_running_run_keeps_its_rows(home):
     run_id = submit("synthetic", "--method", "target_only", *LONG)
     worker = start_worker()
-    store = RunStore()
+    store = open_store()
     try:
         wait_for(lambda: store.count_metrics(run_id) > 0, 120, "the first metric rows")
         asked = time.time()
@@ -130,7 +131,7 @@ def test_two_runs_at_once_with_a_polling_reader(home):
     a = submit("synthetic-tiny", "--method", "cmf", "--set", "epochs=40", "--set", "batch_size=128")
     b = submit("synthetic-tiny", "--method", "target_only", "--set", "epochs=40", "--set", "batch_size=128")
     worker = start_worker("--concurrency", "2")
-    store = RunStore()
+    store = open_store()
     errors, polls = [], 0
     try:
         deadline = time.time() + 300
@@ -171,7 +172,7 @@ def test_nan_fails_the_run_with_epoch_and_step(home):
                    "--set", "weight_decay=0")
     assert proc.returncode == 1
     assert "loss became NaN at epoch" in proc.stderr and "step" in proc.stderr
-    run = RunStore().list_runs()[0]
+    run = open_store().list_runs()[0]
     assert run["status"] == "failed" and run["error"].startswith("loss became NaN at epoch")
 
 

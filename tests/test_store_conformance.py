@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from crossrec.runs.open_store import open_store
+
 from crossrec.runs.store import MIGRATIONS, RunStore
 
 TINY = {"catalog": "synthetic-tiny"}
@@ -18,7 +20,7 @@ def store(request, home, monkeypatch):
         monkeypatch.setenv("CROSSREC_STORE", fresh_database(request.getfixturevalue("postgres_url")))
     else:
         monkeypatch.delenv("CROSSREC_STORE", raising=False)
-    opened = RunStore(home)
+    opened = open_store(home)
     assert type(opened).__name__ == {"sqlite": "RunStore", "postgres": "PostgresRunStore"}[request.param]
     return opened
 

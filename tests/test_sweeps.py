@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli
-from crossrec.runs.store import RunStore
+from crossrec.runs.open_store import open_store
 from test_faults import one_line_error
 from test_runs import wait_for
 
@@ -29,7 +29,7 @@ def test_a_sweep_runs_its_trials_and_keeps_the_best_on_validation(home):
     best = report["best"]
     assert best["valid"]["ndcg@10"] == max(t["valid"]["ndcg@10"] for t in trials if t["status"] == "done")
     assert best["valid"]["ndcg@10"] >= first["valid"]["ndcg@10"] and best["test"]["cold"]["n_users"] > 0
-    runs = RunStore(home).list_runs()
+    runs = open_store(home).list_runs()
     assert len(runs) == 8 and {r["sweep_id"] for r in runs} == {report["sweep_id"]}
     shown = json.loads(run_cli("show", report["sweep_id"], "--json").stdout)
     assert [t["run_id"] for t in shown["trials"]] == [t["run_id"] for t in trials]
@@ -58,7 +58,7 @@ def test_a_sweep_whose_worker_is_killed_finishes_under_a_new_worker(home):
                               "--trials", "4", "--space", "epochs=400", "--space", "patience=400",
                               "--space", "lr=0.01:0.2:log", "--json"], cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
-    store = RunStore(home)
+    store = open_store(home)
     try:
         victim = wait_for(lambda: next((r for r in store.list_runs(("running",)) if store.count_metrics(r["id"])), None),
                           300, "a trial to train")
@@ -88,7 +88,7 @@ def test_the_teaching_sweep_draws_transfer_against_shift(home):
     from crossrec.methods.catalog import all_cards
     from crossrec.sweeps.demo import launch_shift_demo, shift_curve
     from crossrec.viz.compare import shift_figure
-    store = RunStore(home)
+    store = open_store(home)
     ids = launch_shift_demo(store, all_cards(), "synthetic-tiny", shifts=(0.0, 1.0), fixed={"epochs": 5})
     proc = run_cli("worker", "--once", "--concurrency", "2", timeout=1200)
     assert proc.returncode == 0, proc.stderr
@@ -109,15 +109,15 @@ def test_the_page_form_is_checked_like_the_cli(home):
     cmf = next(c for c in all_cards() if c["name"] == "cmf")
     bad = {"lr": {"kind": "float", "low": 0.5, "high": 20.0, "log": True, "target": "setting"}}
     with pytest.raises(SettingError, match="must lie inside"):
-        create_sweep(RunStore(home), cmf, {"catalog": "synthetic-tiny"}, bad, 2, "tpe", False, 0, 0)
-    assert RunStore(home).list_sweeps() == []
+        create_sweep(open_store(home), cmf, {"catalog": "synthetic-tiny"}, bad, 2, "tpe", False, 0, 0)
+    assert open_store(home).list_sweeps() == []
 
 
 def test_a_lagging_trial_is_pruned_and_keeps_its_curve(home):
     import optuna
     from crossrec.methods.catalog import all_cards
     from crossrec.sweeps.driver import create_sweep, study_storage
-    store = RunStore(home)
+    store = open_store(home)
     cmf = next(c for c in all_cards() if c["name"] == "cmf")
     # The lagging trial gets far more epochs than the others (1,000 at least, where patience stops
     # a flat curve; the driver ticks about once a second), so the test never depends on the driver

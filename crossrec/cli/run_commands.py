@@ -14,6 +14,7 @@ from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.executor import LocalExecutor, make_executor
 from crossrec.runs.request import RunRequest, check_seed, validate_request
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import ACTIVE, RunStore
 
 TERMINAL = ("done", "failed", "cancelled")
@@ -49,7 +50,7 @@ def cmd_train(args) -> int:
     from crossrec.train.device import pick_device
     request = _request(args)
     pick_device(request.device)  # a missing GPU is a usage error, not a failed run
-    store = RunStore()
+    store = open_store()
     run_id = store.create_run(**request.as_dict(), status="running")
     store.start_run(run_id, os.getpid())
     result = execute_run(store, run_id)
@@ -74,7 +75,7 @@ def cmd_train(args) -> int:
 
 def cmd_submit(args) -> int:
     request = _request(args)
-    store = RunStore()
+    store = open_store()
     executor = make_executor(store)
     if isinstance(executor, LocalExecutor):
         run_id = LocalExecutor(store, start_worker=False).submit(request)  # scripts run their worker
@@ -106,7 +107,7 @@ def cmd_sweep(args) -> int:
     synthetic = request.pair.get("catalog", "").startswith("synthetic")
     given = parse_space(card["settings"], args.space, knobs_allowed=synthetic)
     space = full_space(card["settings"], given, search_defaults=not given)
-    store = RunStore()
+    store = open_store()
     sweep_id = create_sweep(store, card, request.pair, space, args.trials, args.sampler, args.prune,
                             check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
     if args.concurrency < 1:
@@ -136,7 +137,7 @@ def _sweep_lines(report: dict) -> str:
 
 
 def cmd_show(args) -> int:
-    store = RunStore()
+    store = open_store()
     if args.run_id.startswith("sweep-"):
         from crossrec.sweeps.driver import sweep_report
         if store.get_sweep(args.run_id) is None:
@@ -163,13 +164,13 @@ def cmd_show(args) -> int:
 
 
 def cmd_cancel(args) -> int:
-    before = RunStore().get_run(args.run_id)
+    before = open_store().get_run(args.run_id)
     if before is None:
         raise UsageError(f"no run {args.run_id!r}")
     if before["status"] in TERMINAL:
         print(f"run {args.run_id} already {before['status']}")
         return 0
-    status = LocalExecutor(RunStore(), start_worker=False).cancel(args.run_id)
+    status = LocalExecutor(open_store(), start_worker=False).cancel(args.run_id)
     if status == "cancelled":
         print(f"run {args.run_id} cancelled")
     else:
@@ -178,7 +179,7 @@ def cmd_cancel(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    store = RunStore()
+    store = open_store()
     rows = [{"run_id": r["id"], "status": r["status"], "method": r["method"], "pair": r["pair_name"],
              "seed": r["seed"], "progress": r["progress"], "created": r["created"],
              "cold_ndcg@10": ((r["metrics"] or {}).get("cold") or {}).get("ndcg@10"),
@@ -194,7 +195,7 @@ def cmd_compare(args) -> int:
     from crossrec.analysis.compare import comparison_table, compare
     from crossrec.methods.catalog import setting_defaults
     from crossrec.runs.artifacts import ArtifactStore
-    store = RunStore()
+    store = open_store()
     runs = []
     for run_id in args.run_ids:
         run = store.get_run(run_id)
@@ -227,7 +228,7 @@ def cmd_worker(args) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.projections < 1:
         raise UsageError(f"--projections must be at least 1, got {args.projections}")
-    store = RunStore()
+    store = open_store()
     return Worker(store, concurrency=args.concurrency, once=args.once, projections=args.projections,
                   **sweep_hooks(store, args.concurrency)).run()
 

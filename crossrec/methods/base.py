@@ -1,22 +1,22 @@
 """The method contract (docs/ARCHITECTURE.md, "The method contract").
 
 A method is one class with a settings dataclass, `build` (its model), `plan` (its training
-phases as data), `score` and `embeddings`. The constructor only stores settings
+phases as data), `score` and `embeddings`; its card parts (name, family, summary, paper,
+loss_latex, limits, phases, needs_overlap) are plain literals, read from the source for the
+catalog. The constructor only stores settings
 (scikit-learn's rule); everything fitted ends in `_`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from crossrec.methods.settings import (CommonSettings, check_values, make_settings,  # noqa: F401
-                                      parse_assignments, setting, settings_schema)
-from crossrec.methods.plan import Phase  # noqa: F401  (methods import it from here)
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings
 from crossrec.models.mf import MF
 from crossrec.tensors.pair_tensors import PairTensors
 from crossrec.tensors.sampling import bpr_triples
@@ -33,14 +33,13 @@ class Method:
     loss_latex: ClassVar[str] = ""   # the objective, for st.latex
     limits: ClassVar[str] = ""       # where it has not helped, as measured in docs/RESULTS.md, and why
     Settings: ClassVar[type] = CommonSettings
+    phases: ClassVar[tuple] = ()     # the phase names of the default plan (read for the card)
     needs_overlap: ClassVar[bool] = True
 
-    def __init__(self, settings=None, **overrides):
-        if settings is None or isinstance(settings, dict):
-            settings = make_settings(self.Settings, {**(settings or {}), **overrides}, self.name)
-        elif overrides:
-            settings = dataclasses.replace(settings, **overrides)
-        self.settings = settings
+    def __init__(self, settings=None):
+        """Only stores the settings (a `Settings` instance, or a dict of typed values that
+        `validate_request` checked): checking belongs to the request, not the constructor."""
+        self.settings = settings if isinstance(settings, self.Settings) else self.Settings(**(settings or {}))
 
     # --- lifecycle -------------------------------------------------------------------------
     def setup(self, data: PairTensors, generator: torch.Generator) -> None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, to_numpy
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.mf import apply_sgd, bpr_descent, shared_user_tables
 from crossrec.tensors.sampling import joint_triples
 
@@ -22,7 +23,6 @@ class CMFSettings(CommonSettings):
     source_weight: float = setting(1.0, "weight of the source-domain loss", 0.0, 10.0)
 
 
-@register("cmf")
 class CMF(Method):
     """Collective MF: one user embedding shared by both domains, one item table per domain.
 
@@ -31,17 +31,19 @@ class CMF(Method):
     cold user's vector, learned from the source, ranks target items directly.
     """
 
+    name = "cmf"
     family = "shared embedding"
     summary = ("Factorises both domains at once with one vector per user shared across them.\n"
                "A cold user's vector is learned from the source and scores target items directly.")
     paper = "Singh & Gordon. Relational Learning via Collective Matrix Factorization. KDD 2008"
-    limits = ("On Douban Book→Music its cold users' NDCG@10 averages 3.8% below popularity's (not a "
-              "significant difference over 3 split seeds), while on CDRIB Sport→Cloth it is the best method "
-              "(docs/RESULTS.md). Douban has 1,253 users with rows in both domains to tie the tables together "
-              "(CDRIB: 8,838) and a target where popularity alone ranks well; which matters was not tested.")
+    limits = ("On Douban Book→Music its cold users are not ranked better than by popularity, while on "
+              "CDRIB Sport→Cloth it is the best method (figures: docs/RESULTS.md). Douban has far fewer "
+              "users with rows in both domains to tie the tables together, and a target where "
+              "popularity alone ranks well; which matters was not tested.")
     loss_latex = (r"\mathcal{L} = \mathcal{L}_{BPR}(P, Q^T; \mathcal{D}_T) + \alpha\,"
                   r"\mathcal{L}_{BPR}(P, Q^S; \mathcal{D}_S) + \frac{\lambda}{2}\|\Theta\|^2")
     Settings = CMFSettings
+    phases = ("joint",)  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         return nn.ModuleDict(shared_user_tables(data.n_users, data.n_source_items, data.n_target_items,

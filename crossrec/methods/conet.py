@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.ranking import l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, sgd_and_adam, to_numpy
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.mf import shared_user_tables
 from crossrec.tensors.sampling import joint_triples
 
@@ -64,7 +65,6 @@ class CrossTowers(nn.Module):
         return self.out_t(a_t).squeeze(-1)
 
 
-@register("conet")
 class CoNet(Method):
     """CoNet: per-domain MLP towers over (user, item) embeddings, joined by cross connections
     that let each domain's hidden layers read the other's; trained jointly on both domains.
@@ -89,19 +89,21 @@ class CoNet(Method):
     docs/RESULTS.md as optimistic.
     """
 
+    name = "conet"
     family = "cross network"
     summary = ("Two neural towers, one per domain, score (user, item) pairs; cross connections\n"
                "between their hidden layers let each domain's features flow into the other.")
     paper = "Hu, Zhang & Yang. CoNet: Collaborative Cross Networks for Cross-Domain Recommendation. CIKM 2018"
-    limits = ("On Douban Book→Music its cold users' NDCG@10 averages below popularity's (not a "
-              "significant difference over 3 split seeds) and its warm users are significantly worse than "
-              "target_only's, while on CDRIB Sport→Cloth it is well above popularity (docs/RESULTS.md). "
-              "Douban offers 1,253 users with rows in both domains to learn the cross connections from "
-              "(CDRIB: 8,838) and a target where popularity alone ranks well; which of the two matters "
-              "was not tested. Its design was adopted after reading CDRIB test numbers (see the docstring).")
+    limits = ("On Douban Book→Music its cold users are not ranked better than by popularity and its "
+              "warm users are worse than target_only's, while on CDRIB Sport→Cloth it is well above "
+              "popularity (figures: docs/RESULTS.md). Douban offers far fewer users with rows in both "
+              "domains to learn the cross connections from, and a target where popularity alone ranks "
+              "well; which of the two matters was not tested. Its design was adopted after reading "
+              "CDRIB test numbers (see the docstring).")
     loss_latex = (r"a^S_{l+1} = \mathrm{relu}(W^S_l a^S_l + H_l a^T_l),\ a^T_{l+1} = \mathrm{relu}(W^T_l a^T_l"
                   r" + H_l a^S_l);\ \mathcal{L} = -\sum_{d\in\{S,T\}}\sum_{(u,i)} y\ln\hat y + (1-y)\ln(1-\hat y)")
     Settings = CoNetSettings
+    phases = ("joint",)  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         s = self.settings

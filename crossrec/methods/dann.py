@@ -10,8 +10,9 @@ from torch import nn
 from crossrec.losses.adversarial import (DomainAdversarialLoss, DomainDiscriminator,
                                          WarmStartGradientReverseLayer)
 from crossrec.losses.ranking import bpr_loss, l2_penalty
-from crossrec.methods.base import CommonSettings, Method, Phase, adam, setting, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, adam, to_numpy
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.history import HistoryEncoder
 from crossrec.models.mf import MLP
 from crossrec.tensors.sampling import joint_triples
@@ -21,23 +22,18 @@ DOMAINS = ("source", "target")
 
 @dataclass
 class DANNSettings(CommonSettings):
-    # lr and epochs chosen on CDRIB Sport->Cloth validation (cold NDCG@10, seed 0): lr 0.001 gave
-    # 0.0302 (best epoch 36 of 50), lr 0.003 gave 0.0425 at the cap of 50 epochs; at 100 epochs lr 0.003
-    # gave 0.0610 (best epoch 98) and lr 0.01 0.0570 (84)
+    # lr, epochs and cross_weight were chosen on CDRIB Sport->Cloth validation: what was tried
+    # and how it scored is in docs/results-notes.md ("dann")
     lr: float = setting(0.003, "Adam learning rate", 1e-6, 1.0)
     weight_decay: float = setting(0.0001, "L2 penalty on the rows a step touches", 0.0, 10.0)
     epochs: int = setting(100, "maximum epochs of the adversarial phase", 1, 10_000)
     pretrain_epochs: int = setting(5, "epochs of each domain's own autoencoding before alignment", 0, 10_000)
     adv_weight: float = setting(0.1, "weight of the adversarial (domain confusion) loss", 0.0, 100.0)
-    # cross_weight on the same validation (100 epochs, seed 0): 1.0 gave 0.0610 (best epoch 98), 2.0
-    # gave 0.0677 (78), 4.0 0.0632 (53). 2.0 was not kept: with it dann ranked synthetic cold users
-    # below dann without its adversary (0.350 vs 0.369, two threads), which this method must not.
     cross_weight: float = setting(1.0, "weight of predicting one domain from the other's history", 0.0, 100.0)
-    warmup_steps: int = setting(500, "steps over which gradient reversal warms up to full strength", 1, 10**7)
+    warmup_steps: int = setting(500, "steps over which gradient reversal warms up to full strength", 1, 10_000_000)
     history: int = setting(50, "history items sampled per user and step (all at evaluation)", 1, 100_000)
 
 
-@register("dann")
 class DANN(Method):
     """A user is encoded from their history in either domain, x^D_u = tanh(mean of the input
     vectors of their D items) (U-AutoRec's encoder), and a *shared* extractor maps both to
@@ -55,22 +51,22 @@ class DANN(Method):
     A user with target history is scored from it; a cold user from their source history.
     """
 
+    name = "dann"
     family = "adversarial alignment"
     summary = ("Encodes users from their history in either domain with one shared extractor; a\n"
                "discriminator behind gradient reversal makes source and target encodings alike.")
     paper = ("Yuan, Yao & Benatallah. DARec: Deep Domain Adaptation for Cross-Domain Recommendation "
              "via Transferring Rating Patterns. IJCAI 2019 (DANN: Ganin & Lempitsky, ICML 2015)")
-    limits = ("On CDRIB Sport→Cloth its cold users' NDCG@10 (0.0579) is 0.46x cmf's (0.1266), though far "
-              "above popularity; on Douban Book→Music its cold mean is above popularity's and its warm mean "
-              "40% below target_only's, neither significant (docs/RESULTS.md). Tried on CDRIB validation: a "
-              "learning rate of 0.01 (worse) and cross-domain weights 2 and 4 (see docs/RESULTS.md). Its "
-              "validation NDCG was still rising at the 100-epoch default, kept so a run on that pair takes "
-              "about 8.5 minutes on a quiet 2-core CPU (docs/BENCHMARKS.md): with more time or a GPU, "
-              "raise epochs.")
+    limits = ("On CDRIB Sport→Cloth its cold users are ranked well above popularity but below cmf; on "
+              "Douban Book→Music neither its cold nor its warm users differ significantly from the "
+              "baselines (figures: docs/RESULTS.md, with what was tried on validation). Its validation "
+              "NDCG was still rising at the 100-epoch default, kept so that a run on CDRIB fits a few "
+              "minutes on a 2-core CPU (docs/BENCHMARKS.md): with more time or a GPU, raise epochs.")
     loss_latex = (r"\min_{P,F,Q}\max_{D}\ \sum_{D\in\{S,T\}}\mathcal{L}_{BPR}\big(F(x^D_u);Q^D\big) + "
                   r"\mathcal{L}_{BPR}\big(F(x^S_u);Q^T\big) + \mathcal{L}_{BPR}\big(F(x^T_u);Q^S\big) "
                   r"- \lambda\Big[\mathbb{E}_{u}\ln D(F(x^S_u)) + \mathbb{E}_{u}\ln\big(1 - D(F(x^T_u))\big)\Big]")
     Settings = DANNSettings
+    phases = ("pretrain", "adversarial")  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         d = self.settings.dim

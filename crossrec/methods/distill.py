@@ -11,12 +11,16 @@ from torch import nn
 
 from crossrec.losses.distill import RankingDistillationLoss, SoftLabelDistillationLoss
 from crossrec.losses.ranking import bpr_loss
-from crossrec.methods.base import CommonSettings, Method, Phase, setting, sgd_and_adam, to_numpy
-from crossrec.methods.registry import get_method, register
+from crossrec.methods.base import Method, sgd_and_adam, to_numpy
+from crossrec.methods.cmf import CMF
+from crossrec.methods.emcdr import EMCDR
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.mf import MF
 from crossrec.tensors.sampling import sample_negatives, user_batches
 
 TEACHER_PREFIX = "teacher:"
+TEACHERS = {"cmf": CMF, "emcdr": EMCDR}  # the `teacher` setting's choices
 
 
 @dataclass
@@ -39,7 +43,6 @@ class DistillSettings(CommonSettings):
                                   0, 10_000)
 
 
-@register("distill")
 class Distill(Method):
     """A teacher trained on both domains (CMF or EMCDR) teaches a smaller student that only has
     target-item parameters. Each student epoch visits every user the teacher knows (cold users
@@ -57,6 +60,7 @@ class Distill(Method):
     Tang & Wang. Ranking Distillation. KDD 2018 (the teacher's top-K as weighted positives).
     """
 
+    name = "distill"
     family = "knowledge distillation"
     summary = ("A cross-domain teacher (CMF or EMCDR) scores all target items; a small target-only\n"
                "student imitates those scores and rankings, so it serves cold users cheaply.")
@@ -65,6 +69,7 @@ class Distill(Method):
                   r"\sigma(s^{teacher}_u/T)\,\|\,\sigma(s^{student}_u/T)\big) - \gamma\sum_{r=1}^{K} w_r"
                   r"\ln \sigma\big(s^{student}_{u,\pi_r}\big)")
     Settings = DistillSettings
+    phases = ("teacher:joint", "student")  # the phase names of its default plan (the card)
 
     @functools.cached_property
     def teacher(self) -> Method:
@@ -73,7 +78,7 @@ class Distill(Method):
         common = {k: getattr(self.settings, k) for k in CommonSettings.__dataclass_fields__ if k != "epochs"}
         if self.settings.teacher_epochs:
             common["epochs"] = self.settings.teacher_epochs
-        return get_method(self.settings.teacher)(common)
+        return TEACHERS[self.settings.teacher](common)
 
     def build(self, data, generator):
         self.teacher.setup(data, generator)

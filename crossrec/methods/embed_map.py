@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from crossrec.methods.base import Method, Phase, bpr_phase, to_numpy
+from crossrec.methods.base import Method, bpr_phase, to_numpy
+from crossrec.methods.plan import Phase
 from crossrec.models.mf import TwoDomainMF
 
 

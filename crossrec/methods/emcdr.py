@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crossrec.methods.base import CommonSettings, Phase, adam, setting
+from crossrec.methods.base import adam
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.methods.embed_map import EmbedThenMap
-from crossrec.methods.registry import register
 from crossrec.models.mf import MLP
 from crossrec.tensors.sampling import user_batches
 
@@ -19,7 +20,6 @@ class EMCDRSettings(CommonSettings):
     map_batch_size: int = setting(256, "overlapping users per mapping step", 8, 100_000)
 
 
-@register("emcdr")
 class EMCDR(EmbedThenMap):
     """EMCDR: latent factors per domain, then an MLP f mapping source to target user vectors.
 
@@ -28,6 +28,7 @@ class EMCDR(EmbedThenMap):
     over overlapping warm users; a cold user is scored with f(p_u^S).
     """
 
+    name = "emcdr"
     family = "embedding mapping"
     summary = ("Factorises each domain separately, then learns an MLP that maps a user's source\n"
                "vector to their target vector on shared users; cold users are scored by the map.")
@@ -35,6 +36,7 @@ class EMCDR(EmbedThenMap):
     loss_latex = (r"\min_f \sum_{u \in \mathcal{U}_{S \cap T}} \left\| f(p_u^S) - p_u^T \right\|_2^2"
                   r"\quad\text{after}\quad P^S, P^T = \text{BPR-MF}(\mathcal{D}_S), \text{BPR-MF}(\mathcal{D}_T)")
     Settings = EMCDRSettings
+    phases = ("source", "target", "map")  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         model = super().build(data, generator)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from crossrec.methods.base import CommonSettings, Method, bpr_phase, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, bpr_phase, to_numpy
+from crossrec.methods.settings import CommonSettings
 from crossrec.models.mf import TwoDomainMF
 
 
@@ -16,7 +16,6 @@ class FinetuneSettings(CommonSettings):
     pass
 
 
-@register("finetune")
 class Finetune(Method):
     """Transfer by initialisation: BPR-MF on the source, then the target model starts from the
     source user vectors and is fine-tuned on target interactions.
@@ -26,17 +25,19 @@ class Finetune(Method):
     Cold users keep their source vectors, against target items learned around them.
     """
 
+    name = "finetune"
     family = "pretrain / fine-tune"
     summary = ("Learns user vectors on the source, copies them into the target model, fine-tunes.\n"
                "Target items are learned around source-shaped users, so cold users land sensibly.")
     paper = "Pan & Yang. A Survey on Transfer Learning. IEEE TKDE 2010"
-    limits = ("On Douban Book→Music its cold users' NDCG@10 averages 6.8% below popularity's (not a "
-              "significant difference over 3 split seeds), while on CDRIB Sport→Cloth it is far above it "
-              "(docs/RESULTS.md). A cold user keeps a source-trained vector that the target items were only "
-              "fitted around for the 1,253 users Douban shares between domains (CDRIB: 8,838); not tested further.")
+    limits = ("On Douban Book→Music its cold users are not ranked better than by popularity, while on "
+              "CDRIB Sport→Cloth it is far above it (figures: docs/RESULTS.md). A cold user keeps a "
+              "source-trained vector that the target items were only fitted around for the users both "
+              "domains share, far fewer on Douban; not tested further.")
     loss_latex = (r"\Theta_S^* = \arg\min \mathcal{L}_{BPR}(P, Q^S; \mathcal{D}_S);\quad "
                   r"P \leftarrow P_S^*,\ \min \mathcal{L}_{BPR}(P, Q^T; \mathcal{D}_T)")
     Settings = FinetuneSettings
+    phases = ("source", "target")  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         return TwoDomainMF(data.n_users, data.n_source_items, data.n_target_items, self.settings.dim)

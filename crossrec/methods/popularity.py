@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from crossrec.methods.base import CommonSettings, Method
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method
+from crossrec.methods.settings import CommonSettings
 
 
 @dataclass
@@ -16,19 +16,20 @@ class PopularitySettings(CommonSettings):
     pass
 
 
-@register("popularity")
 class Popularity(Method):
     """Rank target items by their number of training interactions, the same list for everyone.
 
     The yardstick every personalised method must beat (e.g. Cremonesi et al., RecSys 2010).
     """
 
+    name = "popularity"
     family = "baseline"
     summary = ("Ranks target items by how often they were bought in training; same list for all.\n"
                "The yardstick: a cold user with no target history gets exactly this.")
     paper = "Cremonesi, Koren & Turrin. Performance of recommender algorithms on top-N tasks. RecSys 2010"
     loss_latex = r"s_{u,i} = \left|\{v : (v,i) \in \mathcal{D}_T^{train}\}\right|"
     Settings = PopularitySettings
+    phases = ()  # the phase names of its default plan (the card)
     needs_overlap = False
 
     def build(self, data, generator):

@@ -8,10 +8,11 @@ import torch
 from torch import nn
 
 from crossrec.losses.ranking import bpr_loss
-from crossrec.methods.base import Phase, adam, setting
+from crossrec.methods.base import adam
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import setting
 from crossrec.methods.emcdr import EMCDRSettings
 from crossrec.methods.embed_map import EmbedThenMap
-from crossrec.methods.registry import register
 from crossrec.tensors.sampling import bpr_triples
 
 
@@ -52,7 +53,6 @@ def personal_bridge(bridge: nn.Sequential, characteristic: torch.Tensor, source:
     return outer @ weight + source @ last.bias.view(d, d)
 
 
-@register("ptupcdr")
 class PTUPCDR(EmbedThenMap):
     """PTUPCDR: a meta network turns each user's source history into a personal bridge matrix
     W_u = g(c_u), and the transferred vector is p_u^S W_u + p_u^S (the paper's p_u^S W_u with an
@@ -63,18 +63,20 @@ class PTUPCDR(EmbedThenMap):
     of overlapping users, as the data is implicit): min Σ -ln σ((p_u^S W_u)·(q_i - q_j)).
     """
 
+    name = "ptupcdr"
     family = "meta-learning"
     summary = ("A meta network reads each user's source history and outputs a personal bridge\n"
                "matrix; the user's source vector times that bridge is their target vector.")
     paper = "Zhu et al. Personalized Transfer of User Preferences for Cross-domain Recommendation. WSDM 2022"
-    limits = ("On Douban Book→Music its cold users' NDCG@10 averages below popularity's (not a "
-              "significant difference over 3 split seeds), while on CDRIB Sport→Cloth it is well above "
-              "popularity (docs/RESULTS.md). Its meta network, with d² outputs, learns each user's bridge "
-              "from the users with rows in both domains: 1,253 on Douban, 8,838 on CDRIB; too few bridge "
-              "users is the likely reason, not tested separately.")
+    limits = ("On Douban Book→Music its cold users are not ranked better than by popularity, while on "
+              "CDRIB Sport→Cloth it is well above popularity (figures: docs/RESULTS.md). Its meta "
+              "network, with d² outputs, learns each user's bridge from the users with rows in both "
+              "domains, far fewer on Douban; too few bridge users is the likely reason, not tested "
+              "separately.")
     loss_latex = (r"W_u = g_\phi\!\Big(\sum_{j \in S_u} a_j q_j^S\Big),\quad \min_\phi \sum_{(u,i,j)}"
                   r" -\ln\sigma\big((p_u^S W_u + p_u^S)^\top (q_i^T - q_j^T)\big)")
     Settings = PTUPCDRSettings
+    phases = ("source", "target", "meta")  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         s = self.settings

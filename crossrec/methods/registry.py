@@ -1,4 +1,9 @@
-"""Explicit method registry: `@register("name")` on each method class."""
+"""The method registry: every method's name, module and class, in the order the dashboard lists
+them. Adding a method is one file under crossrec/methods/ and one line here.
+
+Torch-free: method cards are read from the modules' source (`crossrec.methods.catalog`);
+`get_method` imports a method's module (and so torch) only when a run needs its class.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,35 @@ import importlib
 
 from crossrec.errors import SettingError
 
-REGISTRY: dict[str, type] = {}
-# Every method module, in the order the dashboard lists them (explicit, no discovery magic).
-MODULES = ("popularity", "target_only", "cmf", "finetune", "emcdr", "ptupcdr", "dann", "vae",
-           "distill", "conet")
+METHODS = {  # name -> "module:Class" under crossrec.methods
+    "popularity": "popularity:Popularity",
+    "target_only": "target_only:TargetOnly",
+    "cmf": "cmf:CMF",
+    "finetune": "finetune:Finetune",
+    "emcdr": "emcdr:EMCDR",
+    "ptupcdr": "ptupcdr:PTUPCDR",
+    "dann": "dann:DANN",
+    "vae": "vae:CrossDomainVAE",
+    "distill": "distill:Distill",
+    "conet": "conet:CoNet",
+}
 
 
-def _load_all() -> None:
-    for module in MODULES:
-        importlib.import_module(f"crossrec.methods.{module}")
-
-
-def register(name: str):
-    def wrap(cls):
-        if name in REGISTRY:
-            raise RuntimeError(f"method {name!r} registered twice")
-        cls.name = name
-        REGISTRY[name] = cls
-        return cls
-    return wrap
+def location(name: str) -> tuple[str, str]:
+    """(module under crossrec.methods, class name) of a registered method."""
+    if name not in METHODS:
+        raise SettingError(f"unknown method {name!r}; methods: {', '.join(METHODS)}")
+    module, _, cls = METHODS[name].partition(":")
+    return module, cls
 
 
 def get_method(name: str) -> type:
-    _load_all()
-    if name not in REGISTRY:
-        raise SettingError(f"unknown method {name!r}; methods: {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+    """The class of a registered method (imports its module: torch)."""
+    module, cls = location(name)
+    # The one dynamic import of the package: method modules never import the registry back
+    # (tests/test_layers.py counts these edges).
+    return getattr(importlib.import_module(f"crossrec.methods.{module}"), cls)
 
 
 def all_methods() -> dict[str, type]:
-    _load_all()
-    return {name: REGISTRY[name] for name in MODULES}
+    return {name: get_method(name) for name in METHODS}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crossrec.methods.base import CommonSettings, Method, bpr_phase, setting, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, bpr_phase, to_numpy
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.mf import MF
 
 
@@ -20,7 +20,6 @@ class TargetOnlySettings(CommonSettings):
                                 "(dynamic negative sampling)", 1, 64)
 
 
-@register("target_only")
 class TargetOnly(Method):
     """BPR matrix factorisation trained on target interactions only (no transfer).
 
@@ -29,6 +28,7 @@ class TargetOnly(Method):
     optimised with plain SGD over the touched rows, as in the paper's LearnBPR.
     """
 
+    name = "target_only"
     family = "baseline"
     summary = ("Matrix factorisation with the BPR ranking loss on the target domain only.\n"
                "No transfer: cold users have untrained vectors, so it shows what CDR must beat.")
@@ -36,6 +36,7 @@ class TargetOnly(Method):
     loss_latex = (r"\mathcal{L} = -\sum_{(u,i,j)} \ln \sigma(p_u^\top q_i - p_u^\top q_j)"
                   r" + \frac{\lambda}{2}\left(\|p_u\|^2 + \|q_i\|^2 + \|q_j\|^2\right)")
     Settings = TargetOnlySettings
+    phases = ("target",)  # the phase names of its default plan (the card)
     needs_overlap = False
 
     def build(self, data, generator):

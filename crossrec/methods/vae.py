@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from crossrec.losses.variational import gaussian_kl
-from crossrec.methods.base import CommonSettings, Method, Phase, adam, setting, to_numpy
-from crossrec.methods.registry import register
+from crossrec.methods.base import Method, adam, to_numpy
+from crossrec.methods.plan import Phase
+from crossrec.methods.settings import CommonSettings, setting
 from crossrec.models.history import SparseInputLayer
 from crossrec.tensors.pair_tensors import UserItems
 from crossrec.tensors.sampling import user_batches
@@ -49,7 +50,6 @@ def multinomial_nll(logits: torch.Tensor, table: UserItems, users: torch.Tensor)
     return -F.log_softmax(logits, dim=1)[rows, items].sum() / len(users)
 
 
-@register("vae")
 class CrossDomainVAE(Method):
     """Variational encoders q(z|x^S), q(z|x^T) into one latent space; decoders p(x^S|z), p(x^T|z).
 
@@ -60,6 +60,7 @@ class CrossDomainVAE(Method):
     plus β·KL to N(0, I). A cold user is encoded from their source history.
     """
 
+    name = "vae"
     family = "variational alignment"
     summary = ("Encodes each user's history per domain into one shared Gaussian latent space and\n"
                "decodes both domains from it; cold users are encoded from their source history.")
@@ -69,6 +70,7 @@ class CrossDomainVAE(Method):
                   r" - \mathbb{E}_{q(z|x^T)}\!\left[\ln p(x^T|z)\right] + \beta\,\big(\mathrm{KL}(q(z|x^S)\|\mathcal{N})"
                   r" + \mathrm{KL}(q(z|x^T)\|\mathcal{N})\big)")
     Settings = VAESettings
+    phases = ("joint",)  # the phase names of its default plan (the card)
 
     def build(self, data, generator):
         s = self.settings

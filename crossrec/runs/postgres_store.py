@@ -1,6 +1,6 @@
 """PostgresRunStore: the run store on a PostgreSQL server (psycopg 3), for runs shared by hosts.
 
-Chosen by CROSSREC_STORE=postgresql://user@host:port/db; `RunStore(home)` opens it. It runs the
+Chosen by CROSSREC_STORE=postgresql://user@host:port/db; `open_store(home)` opens it. It runs the
 SQLite store's queries and migrations, translated: `?` placeholders become `%s`, REAL becomes
 DOUBLE PRECISION (time stamps need it), INTEGER becomes BIGINT (seeds reach 2^32 - 1), the metric
 id a BIGSERIAL. A claim takes its row with FOR UPDATE SKIP LOCKED, so claimers on many hosts

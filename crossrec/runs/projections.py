@@ -12,6 +12,7 @@ import pandas as pd
 
 from crossrec.analysis.projection import project
 from crossrec.runs.artifacts import ArtifactStore
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import RunStore
 
 SLOW_PROJECTIONS = ("umap", "tsne")
@@ -65,7 +66,7 @@ def compute_again(store: RunStore, run_id: str, method: str) -> None:
 
 
 def main(home: str, run_id: str) -> int:
-    store = RunStore(home)
+    store = open_store(home)
     run = store.get_run(run_id)
     try:
         compute_slow_projections(store, run_id, run["seed"])

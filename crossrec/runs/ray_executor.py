@@ -23,6 +23,7 @@ from pathlib import Path
 from crossrec.runs import projections
 from crossrec.runs.projections import needs_projections
 from crossrec.runs.request import RunRequest
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import STORE_ENV, RunStore
 
 CANCEL_GRACE_SECONDS = 30.0
@@ -32,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def train_task(run_id: str, home: str) -> str:
     """The body of one Ray task: take the run, beat, then train it (imports torch only now)."""
-    store = RunStore(home)
+    store = open_store(home)
     if not store.take_run(run_id, os.getpid()):
         return "not queued"
     stop = threading.Event()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crossrec.errors import StoreError
 from crossrec.runs.artifacts import RUN_RECORD, ArtifactStore
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import STORE_ENV, RunStore, default_home
 
 
@@ -24,7 +25,7 @@ def recover_runs(home: str | Path | None = None) -> dict:
     home = Path(home).resolve() if home else default_home()
     moved = None
     try:
-        store = RunStore(home)
+        store = open_store(home)
     except StoreError:
         if os.environ.get(STORE_ENV):
             raise  # a PostgreSQL server is not a file to move aside: its line says what is wrong
@@ -32,7 +33,7 @@ def recover_runs(home: str | Path | None = None) -> dict:
         (home / "crossrec.sqlite").rename(moved)
         for suffix in ("-wal", "-shm"):
             (home / f"crossrec.sqlite{suffix}").unlink(missing_ok=True)
-        store = RunStore(home)
+        store = open_store(home)
     artifacts = ArtifactStore(home / "artifacts")
     restored = []
     for run_id in orphan_runs(store):

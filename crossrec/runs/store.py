@@ -1,8 +1,8 @@
 """RunStore: every read and write of runs, metric rows and workers.
 
-`RunStore(home)` opens the configured store: SQLite in WAL mode under the home (the default), or,
-when CROSSREC_STORE=postgresql://..., the PostgreSQL store (crossrec/runs/postgres_store.py) that
-shares this class's queries and migrations. One connection per call keeps it safe across
+`RunStore(home)` is the SQLite store in WAL mode under the home; the PostgreSQL store
+(crossrec/runs/postgres_store.py) subclasses it and shares its queries and migrations.
+`crossrec.runs.open_store.open_store` opens whichever CROSSREC_STORE chooses. One connection per call keeps it safe across
 Streamlit's script threads and worker processes; WAL lets one writer and many readers work at
 once, and the busy timeout absorbs the rest.
 """
@@ -20,7 +20,6 @@ from pathlib import Path
 
 from crossrec.errors import StoreError
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "pruned")
 CANCEL, PRUNE = 1, 2  # values of runs.cancel_requested
 ACTIVE = ("queued", "running")
 BUSY_TIMEOUT_MS = 30_000
@@ -109,12 +108,6 @@ class RunStore:
     ROW_LOCK = ""  # appended to a SELECT whose row the transaction then updates
     CLAIM_LOCK = ""  # the same for claiming: concurrent claimers must take different rows
     INSERT_IGNORE = "INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
-
-    def __new__(cls, home: str | Path | None = None, *args, **kwargs):
-        if cls is RunStore and os.environ.get(STORE_ENV):
-            from crossrec.runs.postgres_store import PostgresRunStore
-            return super().__new__(PostgresRunStore)
-        return super().__new__(cls)
 
     def __init__(self, home: str | Path | None = None):
         self.home = Path(home).resolve() if home else default_home()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from crossrec.runs.projections import attempt, needs_projections
+from crossrec.runs.open_store import open_store
 from crossrec.runs.store import RunStore, pid_alive
 from crossrec.train.threads import usable_cores
 
@@ -59,7 +60,7 @@ def child_main(home: str) -> int:
         return 0
     # Test hook: a child that starts late (a busy machine) must not lose its run.
     time.sleep(float(os.environ.get("CROSSREC_TEST_CHILD_DELAY", "0")))
-    execute.execute_run(RunStore(home), line)
+    execute.execute_run(open_store(home), line)
     return 0
 
 
@@ -96,9 +97,9 @@ class Worker:
         return Child(process)
 
     def _device_info(self) -> dict:
-        """Devices, from the probe process (which also writes the method catalog)."""
+        """Devices, from the probe process (torch is imported there, not here)."""
         try:
-            out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe", str(self.store.home)],
+            out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe"],
                                  capture_output=True, text=True, timeout=300,
                                  preexec_fn=partial(_die_with_parent, os.getpid())).stdout.strip().splitlines()
             return {"devices": json.loads(out[-1])} if out else {}
