@@ -14,9 +14,11 @@ Rendering uses the same comparison code as the dashboard (`crossrec.analysis.com
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,8 +51,24 @@ def douban_pair(tmp: Path, split_seed: int):
                            name="Douban Book→Music", seed=split_seed)
 
 
+def douban_liked_pair(tmp: Path, split_seed: int):
+    """Douban with only the rows rated 4 or 5 counted as liked (`min_rating` 4)."""
+    base = SHARED / "douban_book_music"
+    return load_from_files(base / "douban_book" / "ratings.dat.gz", base / "douban_music" / "ratings.dat.gz",
+                           name="Douban Book→Music", seed=split_seed, min_rating=4)
+
+
 # key: (loader, what the three seeds vary)
-PAIRS = {"cdrib": (cdrib_pair, "training"), "douban": (douban_pair, "split")}
+PAIRS = {"cdrib": (cdrib_pair, "training"), "douban": (douban_pair, "split"),
+         "douban-liked4": (douban_liked_pair, "split")}
+
+
+def code_commit() -> str:
+    """The commit the rows run with ("+dirty" when the tree has changes)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "HEAD")
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def run_one(key: str, method: str, seed: int, tmp: Path) -> dict:
@@ -60,7 +78,8 @@ def run_one(key: str, method: str, seed: int, tmp: Path) -> dict:
     train_seed, split_seed = (seed, None) if vary == "training" else (0, seed)
     pair = loader(tmp, split_seed or 0)
     started = time.perf_counter()
-    result = Trainer(get_method(method)(), pair, device="auto", seed=train_seed).fit()
+    model = get_method(method)()
+    result = Trainer(model, pair, device="auto", seed=train_seed).fit()
     per_user = DATA / "per_user" / key / f"{method}-t{train_seed}-s{split_seed}.parquet"
     per_user.parent.mkdir(parents=True, exist_ok=True)
     frames = [pd.DataFrame({n: v.numpy() for n, v in cols.items()}).assign(group=g)
@@ -70,7 +89,9 @@ def run_one(key: str, method: str, seed: int, tmp: Path) -> dict:
             "split_seed": split_seed, "seconds": round(time.perf_counter() - started, 1),
             "metrics": result.metrics, "valid_groups": result.valid_groups,
             "best_epoch": result.best_epoch, "at_cap": result.at_cap,
-            "per_user": str(per_user.relative_to(ROOT)), "date": time.strftime("%Y-%m-%d")}
+            "per_user": str(per_user.relative_to(ROOT)), "date": time.strftime("%Y-%m-%d"),
+            "commit": code_commit(), "settings": dataclasses.asdict(model.settings),
+            "min_rating": pair.min_rating}
 
 
 def store_row(row: dict) -> None:

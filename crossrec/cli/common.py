@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 
+from crossrec.data.ratings import check_min_rating
 from crossrec.errors import UsageError
 from crossrec.runs.request import check_seed
 
@@ -34,12 +35,19 @@ def add_pair_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", help="target domain file or split folder")
     p.add_argument("--links", help="file of (source_user, target_user) rows")
     p.add_argument("--split-seed", help="seed of the protocol split (pairs without a given test), 0..2^32-1")
+    p.add_argument("--min-rating", help="with --source/--target: rows rated below this are dropped "
+                                        "before anything is built (a pair folder sets min_rating in pair.json)")
 
 
 def pair_ref(args) -> dict:
     """The pair reference named on the command line (catalog name, or --source/--target files),
     with its split seed when one is given."""
     ref = _files_or_name(args)
+    if getattr(args, "min_rating", None) is not None:
+        if "catalog" in ref:
+            raise UsageError("--min-rating applies to --source/--target files; a pair folder sets "
+                             "min_rating in its pair.json")
+        ref["min_rating"] = check_min_rating(args.min_rating, "--min-rating")
     if getattr(args, "split_seed", None) is not None:
         ref["split_seed"] = check_seed(args.split_seed, "split seed")
     return ref

@@ -59,7 +59,9 @@ def format_stats(stats: dict) -> str:
         f"test users      {stats['cold_test_users']:,} cold, {stats['warm_test_users']:,} warm"
         + (f", {stats['excluded_test_users']:,} excluded (no history in either domain)"
            if stats.get("excluded_test_users") else ""),
-    ])
+    ] + ([f"liked           rating ≥ {stats['min_rating']:g}: kept "
+          + ", ".join(f"{c['kept']:,} of {c['rows']:,} {d} rows" for d, c in stats["liked_rows"].items())]
+         if stats.get("min_rating") is not None else []))
 
 
 def cmd_inspect(args) -> int:

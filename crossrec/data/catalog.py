@@ -18,6 +18,7 @@ from crossrec.data.domain import read_domain
 from crossrec.errors import DataError, SettingError, UnknownPairError
 from crossrec.data.pair import DomainPair, build_pair
 from crossrec.data.numbers import strict_float, strict_int
+from crossrec.data.ratings import check_min_rating, keep_liked, label
 from crossrec.data.readers import read_links
 from crossrec.data.synthetic import SyntheticSettings, generate
 
@@ -105,11 +106,20 @@ def _resolve(folder: Path, path: str | None) -> Path | None:
 
 
 def load_from_files(source, target, links=None, name=None, seed: int = 0,
-                    source_columns=None, target_columns=None, cold_fraction=0.2) -> DomainPair:
+                    source_columns=None, target_columns=None, cold_fraction=0.2,
+                    min_rating: float | None = None) -> DomainPair:
+    """A pair from domain files; `min_rating`: rows rated below it are dropped first."""
     src = read_domain(source, source_columns)
     tgt = read_domain(target, target_columns)
+    liked = {}
+    if min_rating is not None:
+        (src, liked["source"]), (tgt, liked["target"]) = keep_liked(src, min_rating), keep_liked(tgt, min_rating)
     link_frame = read_links(links) if links else None
-    return build_pair(src, tgt, link_frame, name=name, seed=seed, cold_fraction=cold_fraction)
+    pair = build_pair(src, tgt, link_frame, name=name, seed=seed, cold_fraction=cold_fraction)
+    if min_rating is not None:
+        pair.name = f"{pair.name} ({label(min_rating)})"
+        pair.min_rating, pair.liked_rows = min_rating, liked
+    return pair
 
 
 def load_pair(ref: dict | str) -> DomainPair:
@@ -119,7 +129,8 @@ def load_pair(ref: dict | str) -> DomainPair:
     split_seed = ref.get("split_seed")  # the seed of the protocol split (pairs without a given test)
     if "catalog" not in ref:
         return load_from_files(ref["source"], ref["target"], ref.get("links"), name=ref.get("name"),
-                               seed=int(split_seed if split_seed is not None else ref.get("seed", 0)))
+                               seed=int(split_seed if split_seed is not None else ref.get("seed", 0)),
+                               min_rating=_min_rating(ref.get("min_rating"), "min_rating"))
     name = ref["catalog"]
     if name.split(":")[0] in SCENARIOS:
         settings = synthetic_settings(name)
@@ -137,4 +148,9 @@ def load_pair(ref: dict | str) -> DomainPair:
                            seed=int(split_seed if split_seed is not None else m.get("seed", 0)),
                            source_columns=m.get("source_columns"),
                            target_columns=m.get("target_columns"),
-                           cold_fraction=float(m.get("cold_fraction", 0.2)))
+                           cold_fraction=float(m.get("cold_fraction", 0.2)),
+                           min_rating=_min_rating(m.get("min_rating"), f"{folder / MANIFEST}: min_rating"))
+
+
+def _min_rating(value, what: str) -> float | None:
+    return None if value is None else check_min_rating(value, what)

@@ -50,6 +50,8 @@ class DomainPair:
     target_test: Interactions
     split: str  # "given", "given test, validation carved", "protocol"
     notes: list[str] = field(default_factory=list)
+    min_rating: float | None = None  # rows rated below it were dropped before anything was built
+    liked_rows: dict = field(default_factory=dict)  # domain -> {"rows", "kept"} under min_rating
 
     @property
     def n_users(self) -> int:
@@ -124,6 +126,8 @@ class DomainPair:
             "excluded_test_users": int(self.test_users("excluded").size),
             "warm_valid_users": int(self.test_users("warm", "valid").size),
             "split": self.split,
+            "min_rating": self.min_rating,
+            **({"liked_rows": self.liked_rows} if self.min_rating is not None else {}),
         }
 
 

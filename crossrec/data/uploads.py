@@ -16,6 +16,7 @@ import pandas as pd
 
 from crossrec.data.catalog import MANIFEST, SCENARIOS, data_dir, load_from_files
 from crossrec.errors import DataError
+from crossrec.data.ratings import RatingProfile, check_min_rating, rating_profile
 from crossrec.data.readers import read_bytes, read_interactions
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -62,10 +63,23 @@ def preview(filename: str, data: bytes, columns=None, rows: int = 8) -> pd.DataF
     return frame.head(rows)
 
 
+def upload_rating_profile(filename: str, data: bytes, columns=None) -> RatingProfile | None:
+    """What a rating threshold would keep of a whole uploaded file (None without a rating
+    column); read with the readers' limits, like the pair itself."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / _safe_filename(filename, "upload.txt")
+        path.write_bytes(data)
+        try:
+            return rating_profile(read_interactions(path, columns))
+        except DataError as err:
+            raise _as_uploaded(err, {path.name: filename}) from None
+
+
 def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
               links: tuple[str, bytes] | None = None, source_columns=None, target_columns=None,
-              description: str = "") -> dict:
-    """Validate and store an uploaded pair under the data folder; returns its manifest."""
+              description: str = "", min_rating: float | None = None) -> dict:
+    """Validate and store an uploaded pair under the data folder; returns its manifest.
+    `min_rating`: rows rated below it count as not liked and are dropped (kept in pair.json)."""
     if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
         raise DataError(f"pair name {name!r} must be 1-64 letters, digits, '-', '_' or '.'")
     root = data_dir()
@@ -88,10 +102,13 @@ def save_pair(name: str, source: tuple[str, bytes], target: tuple[str, bytes],
             manifest["source_columns"] = source_columns
         if target_columns:
             manifest["target_columns"] = target_columns
+        if min_rating is not None:
+            manifest["min_rating"] = min_rating = check_min_rating(min_rating, "rating threshold")
         try:
             load_from_files(staging / manifest["source"], staging / manifest["target"],
                             staging / manifest["links"] if "links" in manifest else None, name=name,
-                            source_columns=source_columns, target_columns=target_columns)
+                            source_columns=source_columns, target_columns=target_columns,
+                            min_rating=min_rating)
         except DataError as err:
             raise _as_uploaded(err, uploaded) from None
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))

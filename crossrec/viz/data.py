@@ -33,3 +33,24 @@ def overlap_figure(source_only: int, both: int, target_only: int):
                     text=[f"{label}: {value:,}"], textposition="inside")
     fig.update_layout(barmode="stack", xaxis_title="users", yaxis_visible=False)
     return style(fig, 180, "User overlap")
+
+
+def rating_figure(ratings, threshold: float | None, domain: str):
+    """Rows per rating value of one domain; with a threshold, the kept bars solid, the dropped
+    ones faint, and the threshold drawn as a line."""
+    values = [float(v) for v in ratings.index]
+    kept = [threshold is None or v >= threshold for v in values]
+    color = DOMAIN_COLORS[domain]
+    fig = go.Figure(go.Bar(x=values, y=ratings.to_numpy(), marker_color=color,
+                           marker_opacity=[1.0 if k else 0.3 for k in kept],
+                           hovertemplate="rating %{x}<br>%{y:,} rows<extra></extra>"))
+    if threshold is not None:
+        fig.add_vline(x=threshold - 0.5 * _step(values), line_dash="dash", line_color="#1F2933",
+                      annotation_text=f"liked: rating ≥ {threshold:g}", annotation_position="top right")
+    fig.update_layout(xaxis_title="rating", yaxis_title="rows", showlegend=False)
+    return style(fig, 260, f"Ratings in the {domain} domain")
+
+
+def _step(values: list[float]) -> float:
+    gaps = np.diff(sorted(values))
+    return float(gaps.min()) if gaps.size else 1.0
