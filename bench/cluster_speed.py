@@ -68,7 +68,7 @@ def ray_figures(runs: int, home: Path, postgres_url: str, ray_address: str) -> d
     from servers import fresh_database
     os.environ.update(CROSSREC_STORE=fresh_database(postgres_url), CROSSREC_EXECUTOR="ray",
                       RAY_ADDRESS=ray_address, CROSSREC_HOME=str(home))
-    from crossrec.runs.executor import make_executor
+    from crossrec.scheduling.executor import make_executor
     store = open_store(home)
     executor = make_executor(store)
     executor.ensure_running()

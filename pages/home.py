@@ -43,8 +43,7 @@ st.write("How much does a shift of tastes between domains cost transfer? cmf, em
          "the synthetic pair with its `shift` knob at 0, 0.25, 0.5, 0.75 and 1, two seeds each "
          "(30 runs, a few minutes on a laptop).")
 if st.button("Run the demo", disabled=bool(demo) and any(store().get_sweep(i)["status"] == "running" for i in demo)):
-    demo = launch_shift_demo(store(), method_cards(), st.session_state.get("demo_pair", "synthetic"),
-                             fixed=st.session_state.get("demo_fixed"))
+    demo = launch_shift_demo(store(), method_cards(), "synthetic")
     ensure_execution()
 if demo:
     finished = sum(r["status"] in ("done", "failed") for i in demo for r in store().sweep_runs(i))

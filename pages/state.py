@@ -18,10 +18,9 @@ from crossrec.data.titles import item_titles
 from crossrec.errors import StoreError
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.artifacts import ArtifactStore
-from crossrec.runs.executor import EXECUTOR_ENV, make_executor
-from crossrec.sweeps.driver import drive
 from crossrec.runs.open_store import open_store
 from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
+from crossrec.scheduling.executor import EXECUTOR_ENV, make_executor
 
 
 def store() -> RunStore:
@@ -44,24 +43,30 @@ def artifacts() -> ArtifactStore:
 
 
 def executor():
-    """The configured executor (CROSSREC_EXECUTOR), one per server and home: a Ray executor keeps
-    watching the tasks it launched."""
+    """The configured executor (CROSSREC_EXECUTOR), one per server and home: a Ray executor's
+    scheduler thread lives in this server."""
     return _executor(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
 
 
 @st.cache_resource(show_spinner=False)
 def _executor(home: str, kind: str):
-    return make_executor(open_store(home), sweep_driver=drive)
+    return make_executor(open_store(home))
 
 
-def ensure_execution() -> dict:
-    """Ask the executor, once per server and home, to make sure queued runs get executed."""
+def ensure_execution_at_start() -> dict:
+    """Once per server: runs queued before the app started get a worker."""
     return _ensure_execution(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
 
 
 @st.cache_resource(show_spinner=False)
 def _ensure_execution(home: str, kind: str) -> dict:
     return _executor(home, kind).ensure_running()
+
+
+def ensure_execution() -> dict:
+    """Every launch (a run, a sweep, the demo): a worker is alive to run it (one that had nothing
+    to do for a while has left)."""
+    return executor().ensure_running()
 
 
 def method_cards() -> list[dict]:

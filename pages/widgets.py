@@ -31,7 +31,7 @@ def sidebar() -> None:
     with st.sidebar:
         worker = executor().status()
         if worker is None:
-            st.caption(":material/hourglass_top: Worker starting…")
+            st.caption(":material/pause_circle: No worker running: one starts with the next launch")
         else:
             st.caption(f":material/check_circle: Worker running (pid {worker['pid']})")
         info = (worker or {}).get("info") or {}

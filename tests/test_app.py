@@ -166,8 +166,6 @@ def test_sweep_page_launches_a_sweep_and_the_best_settings(app, home):
 
 
 def test_home_launches_the_teaching_demo(app, home):
-    app.session_state["demo_pair"] = "synthetic-tiny"
-    app.session_state["demo_fixed"] = {"epochs": 3}
     next(b for b in app.button if b.label == "Run the demo").click().run()
     assert not app.exception, [e.value for e in app.exception]
     sweeps = open_store(home).list_sweeps()

@@ -7,10 +7,10 @@ import signal
 import pytest
 
 from crossrec.methods.catalog import all_cards
-from crossrec.runs.executor import make_executor
+from crossrec.scheduling.executor import make_executor
 from crossrec.runs.request import validate_request
 from crossrec.runs.open_store import open_store
-from crossrec.runs.store import ACTIVE, RunStore
+from crossrec.runs.store import ACTIVE
 import test_app
 from processes import end_home_processes, home_cmdlines
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import run_cli, shared
 from mirror import mirror
-from test_app import app, cards, goto  # noqa: F401 (fixtures)
+from test_app import app, goto  # noqa: F401 (fixtures)
 from crossrec.data import fetch as fetch_module
 from crossrec.data.benchmarks import Benchmark, PinnedFile, benchmark
 from crossrec.data.catalog import list_pairs, load_pair

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "crossrec"
 # Lower layers first; a module may import its own layer's package or any lower layer.
 LAYERS = [["errors"], ["data"], ["tensors"], ["losses", "models"], ["methods"], ["eval"],
-          ["analysis", "viz"], ["train"], ["runs"], ["sweeps"], ["cli", "__main__"]]
+          ["analysis", "viz"], ["train"], ["runs"], ["sweeps"], ["scheduling"], ["cli", "__main__"]]
 RANK = {unit: k for k, layer in enumerate(LAYERS) for unit in layer}
 
 

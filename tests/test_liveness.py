@@ -34,9 +34,16 @@ def test_the_reaper_judges_by_the_owner_not_by_a_late_heartbeat(home):
     assert store.get_run(ids[1])["status"] == "failed"
 
 
-def test_a_child_that_starts_late_still_ends_done(home, monkeypatch):
-    # The child waits 8 s before training while the heartbeat limit is 2 s: a busy machine.
-    monkeypatch.setenv("CROSSREC_TEST_CHILD_DELAY", "8")
+def test_a_child_that_starts_late_still_ends_done(home, monkeypatch, tmp_path):
+    # The child process stalls 8 s at its start while the heartbeat limit is 2 s: a busy machine.
+    # (A sitecustomize on PYTHONPATH, run by every Python process at start, stalls only the child.)
+    slow = tmp_path / "slow_child"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import sys, time\n"
+        "if sys.orig_argv[1:3] == ['-m', 'crossrec.runs.child']:\n"
+        "    time.sleep(8)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(slow), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("CROSSREC_HEARTBEAT_LIMIT", "2")
     run_id = submit("synthetic-tiny", "--method", "popularity")
     worker = start_worker("--once")
@@ -84,7 +91,7 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
         def finished():
             procs = home_cmdlines(home)
             most["projection"] = max(most["projection"], sum("crossrec.runs.projections" in c for c in procs))
-            most["child"] = max(most["child"], sum("crossrec _child" in c for c in procs))
+            most["child"] = max(most["child"], sum("crossrec.runs.child" in c for c in procs))
             return worker.poll() is not None
         wait_for(finished, 900, "the worker to finish runs and projections")
     finally:
@@ -115,3 +122,29 @@ def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
     finally:
         watched.kill()
         watched.wait()
+
+
+def test_a_worker_with_nothing_to_do_ends_by_itself(home):
+    """A worker with no queued or running run, no running sweep and no projection due exits 0
+    after CROSSREC_WORKER_IDLE_S seconds and leaves no process (the bound is a hang guard)."""
+    from conftest import run_cli
+    proc = run_cli("worker", timeout=600, env={"CROSSREC_WORKER_IDLE_S": "5"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert home_cmdlines(home) == []  # no spare child, no projection left behind
+    assert open_store().live_workers() == []
+
+
+def test_a_bad_idle_setting_is_refused_in_one_line(home):
+    from conftest import run_cli
+    bad = run_cli("worker", timeout=300, env={"CROSSREC_WORKER_IDLE_S": "soon"})
+    assert bad.returncode == 2 and "CROSSREC_WORKER_IDLE_S" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_methods_json_imports_no_torch():
+    code = ("import contextlib, io, sys; from crossrec.cli import main; out = io.StringIO();\n"
+            "with contextlib.redirect_stdout(out): rc = main(['methods', '--json'])\n"
+            "import json; assert rc == 0 and len(json.loads(out.getvalue())['methods']) == 10\n"
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"

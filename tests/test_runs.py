@@ -29,11 +29,22 @@ def start_worker(*args) -> subprocess.Popen:
 
 
 def stop(proc: subprocess.Popen) -> None:
+    """Kill a worker's process group and wait until every member is gone (a killed child that
+    imported torch takes a moment to exit on a busy machine)."""
+    import psutil
+    group = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if os.getpgid(p.pid) == proc.pid:
+                group.append(p)
+        except (ProcessLookupError, PermissionError):
+            continue
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     proc.wait(10)
+    psutil.wait_procs(group, timeout=60)
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -179,6 +190,6 @@ def test_nan_fails_the_run_with_epoch_and_step(home):
 def test_checkpoint_loads_with_weights_only(home):
     out = json.loads(run_cli("train", "synthetic-tiny", "--method", "emcdr", "--set", "epochs=2",
                              "--set", "map_epochs=2", "--json").stdout.strip().splitlines()[-1])
-    from crossrec.runs.execute import load_checkpoint
+    from crossrec.train.checkpoint import load_checkpoint
     state = load_checkpoint(Path(os.environ["CROSSREC_HOME"]) / "artifacts" / out["run_id"] / "checkpoint.pt")
     assert any(k.startswith("bridge.") for k in state)

@@ -8,7 +8,7 @@ import pytest
 
 from crossrec.runs.open_store import open_store
 
-from crossrec.runs.store import MIGRATIONS, RunStore
+from crossrec.runs.store import MIGRATIONS
 
 TINY = {"catalog": "synthetic-tiny"}
 

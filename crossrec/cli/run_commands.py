@@ -1,10 +1,8 @@
-"""Run commands: methods, train, submit, show, cancel, runs, worker (and the worker's _child)."""
+"""Run commands: methods, train, submit, sweep, show, cancel, runs, compare, recover, worker."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 import os
 import sys
 
@@ -12,10 +10,8 @@ from crossrec.cli.common import add_pair_args, command, emit, pair_ref
 from crossrec.data.catalog import load_pair
 from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
-from crossrec.runs.executor import LocalExecutor, make_executor
 from crossrec.runs.request import RunRequest, check_seed, validate_request
 from crossrec.runs.open_store import open_store
-from crossrec.runs.store import ACTIVE, RunStore
 
 TERMINAL = ("done", "failed", "cancelled")
 
@@ -74,19 +70,19 @@ def cmd_train(args) -> int:
 
 
 def cmd_submit(args) -> int:
+    from crossrec.scheduling.executor import make_executor, run_until_done
+    from crossrec.scheduling.scheduler import Scope
     request = _request(args)
     store = open_store()
     executor = make_executor(store)
-    if isinstance(executor, LocalExecutor):
-        run_id = LocalExecutor(store, start_worker=False).submit(request)  # scripts run their worker
+    run_id = executor.submit(request, start=False)  # the CLI only queues: scripts run their worker
+    if executor.kind == "local":
         emit(args, {"run_id": run_id, "status": "queued"}, f"queued run {run_id}")
         return 0
     # A Ray task lives as long as the process that launched it: stay until the run ends.
-    run_id = executor.submit(request)
     print(json.dumps({"run_id": run_id, "status": "queued"}) if args.json else f"queued run {run_id} on Ray; "
           "waiting for it to end (the task belongs to this process)", flush=True)
-    while store.get_run(run_id)["status"] in ACTIVE:
-        time.sleep(1.0)
+    run_until_done(store, Scope(run_id=run_id))
     run = store.get_run(run_id)
     emit(args, {"run_id": run_id, "status": run["status"], "error": run["error"]},
          f"run {run_id} {run['status']}" + (f": {run['error']}" if run["error"] else ""))
@@ -94,8 +90,10 @@ def cmd_submit(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from crossrec.runs.worker import Worker
-    from crossrec.sweeps.driver import create_sweep, drive, sweep_report
+    from crossrec.scheduling.executor import executor_kind, run_until_done
+    from crossrec.scheduling.scheduler import Scheduler, Scope
+    from crossrec.runs.worker import LocalLauncher
+    from crossrec.sweeps.driver import create_sweep, sweep_report
     from crossrec.sweeps.space import full_space, parse_space
     cards = all_cards()
     request = validate_request(cards, pair_ref(args), args.method, {}, args.seed, args.device, "full")
@@ -107,20 +105,17 @@ def cmd_sweep(args) -> int:
     synthetic = request.pair.get("catalog", "").startswith("synthetic")
     given = parse_space(card["settings"], args.space, knobs_allowed=synthetic)
     space = full_space(card["settings"], given, search_defaults=not given)
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    kind = executor_kind()
     store = open_store()
     sweep_id = create_sweep(store, card, request.pair, space, args.trials, args.sampler, args.prune,
                             check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
-    if args.concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    executor = make_executor(store, sweep_driver=drive)
-    if isinstance(executor, LocalExecutor):
+    if kind == "local":
         # No projections here: the command ends when its trials do; the app's worker projects later.
-        Worker(store, concurrency=args.concurrency, once=True, projections=0,
-               **sweep_hooks(store, args.concurrency)).run()
+        Scheduler(store, LocalLauncher(store, args.concurrency, projections=0), once=True, projections=False).run()
     else:  # trials run as tasks of this process on the cluster: stay until the sweep ends
-        executor.ensure_running()
-        while store.get_sweep(sweep_id)["status"] == "running":
-            time.sleep(1.0)
+        run_until_done(store, Scope(sweep_id=sweep_id))
     report = sweep_report(store, sweep_id)
     emit(args, report, _sweep_lines(report))
     return 0
@@ -170,7 +165,8 @@ def cmd_cancel(args) -> int:
     if before["status"] in TERMINAL:
         print(f"run {args.run_id} already {before['status']}")
         return 0
-    status = LocalExecutor(open_store(), start_worker=False).cancel(args.run_id)
+    from crossrec.scheduling.executor import make_executor
+    status = make_executor(open_store()).cancel(args.run_id)
     if status == "cancelled":
         print(f"run {args.run_id} cancelled")
     else:
@@ -223,26 +219,16 @@ def cmd_recover(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from crossrec.runs.worker import Worker
+    from crossrec.runs.worker import LocalLauncher
+    from crossrec.scheduling.scheduler import Scheduler, idle_seconds_from_env
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.projections < 1:
         raise UsageError(f"--projections must be at least 1, got {args.projections}")
+    idle = idle_seconds_from_env()
     store = open_store()
-    return Worker(store, concurrency=args.concurrency, once=args.once, projections=args.projections,
-                  **sweep_hooks(store, args.concurrency)).run()
-
-
-def sweep_hooks(store: RunStore, slots: int) -> dict:
-    """The worker drives sweeps: a step each second, and it stays up while one is running."""
-    from crossrec.sweeps.driver import drive
-    return {"tick": lambda: drive(store, slots),
-            "more_to_come": lambda: bool(store.list_sweeps(("running",)))}
-
-
-def cmd_child(args) -> int:
-    from crossrec.runs.worker import child_main
-    return child_main(args.home)
+    return Scheduler(store, LocalLauncher(store, args.concurrency, args.projections), once=args.once,
+                     idle_seconds=idle).run()
 
 
 def _add_run_args(p) -> None:
@@ -283,9 +269,7 @@ def add_commands(sub) -> None:
     p.add_argument("--k", type=int, default=10, choices=(5, 10, 20))
     command(sub, "recover", cmd_recover, "rebuild run records from the run folders")
     p = command(sub, "worker", cmd_worker, "run the background worker", json=False)
-    p.add_argument("--once", action="store_true", help="exit when the queue is empty")
+    p.add_argument("--once", action="store_true", help="exit when the queue is empty (otherwise after "
+                                                       "CROSSREC_WORKER_IDLE_S seconds, default 600, with nothing to do)")
     p.add_argument("--concurrency", type=int, default=1, help="runs trained at once")
     p.add_argument("--projections", type=int, default=1, help="UMAP/t-SNE projections computed at once")
-    p = sub.add_parser("_child", help=argparse.SUPPRESS)
-    p.add_argument("home")
-    p.set_defaults(func=cmd_child)

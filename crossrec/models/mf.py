@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crossrec.losses.ranking import l2_penalty
 
 
 # Small initial vectors (as LearnBPR implementations use): with SGD, larger ones lock in noise

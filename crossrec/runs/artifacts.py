@@ -22,6 +22,8 @@ PER_USER = "per_user.parquet"  # every test user's metrics (paired comparisons b
 TOP_LISTS = "top_lists.parquet"  # each test user's top-K target items (user, group, position, item)
 HELDOUT_RANKS = "heldout_ranks.parquet"  # rank of each held-out test item (user, group, item, rank)
 TEST_POINTS = "test_points_pca.parquet"  # every test user on the PCA axes of each stage's plot
+CHECKPOINT = "checkpoint.pt"  # the fitted parameters (torch's format, written by the training process)
+ERROR_LOG = "error.log"  # the traceback of a failed run
 
 
 class ArtifactStore:
@@ -91,3 +93,31 @@ class ArtifactStore:
 
     def load_frame(self, run_id: str, name: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self.read_bytes(run_id, name)))
+
+    # --- what a finished run writes (execute_run calls these in order) --------------------
+    def save_run_record(self, run: dict) -> Path:
+        """The run's row beside its files (`python -m crossrec recover` rebuilds the store from it)."""
+        return self.save_json(run["id"], RUN_RECORD, run)
+
+    def save_per_user(self, run_id: str, per_user: dict) -> Path:
+        """Every test user's metrics (user, group, hr@K, ndcg@K, recall@K, mrr): what paired tests
+        between runs compare, user by user. `per_user`: group -> {column: array-like}."""
+        frames = [pd.DataFrame({name: np.asarray(values) for name, values in columns.items()}).assign(group=group)
+                  for group, columns in per_user.items()]
+        return self.save_frame(run_id, PER_USER, pd.concat(frames, ignore_index=True))
+
+    def save_top_lists(self, run_id: str, lists: dict) -> None:
+        """Each test user's top-K items and the ranks of their held-out items (the Explain page)."""
+        self.save_frame(run_id, TOP_LISTS, pd.DataFrame(lists["top"]))
+        self.save_frame(run_id, HELDOUT_RANKS, pd.DataFrame(lists["held"]))
+
+    def save_embedding_views(self, run_id: str, views) -> None:
+        """A run's `crossrec.analysis.points.EmbeddingViews`: per-stage vectors and points, the
+        PCA projection and every test user on its axes."""
+        for stage, (frame, x) in views.stages.items():
+            self.save_arrays(run_id, f"vectors_{stage}.npz", x=x)
+            self.save_frame(run_id, f"points_{stage}.parquet", frame)
+        if views.pca:
+            self.save_frame(run_id, "projection_pca.parquet", pd.concat(views.pca, ignore_index=True))
+        if views.test_points:
+            self.save_frame(run_id, TEST_POINTS, pd.concat(views.test_points, ignore_index=True))

@@ -258,12 +258,20 @@ class RunStore:
         with self._connect() as con:
             return [self._row(r) for r in con.execute(sql, args).fetchall()]
 
-    def claim_next(self, worker_pid: int) -> dict | None:
-        """Atomically move the oldest queued run to running and return it (None when idle)."""
+    def claim_next(self, worker_pid: int, executor: str = "local", sweep_id: str | None = None,
+                   run_id: str | None = None) -> dict | None:
+        """Atomically move the oldest queued run of `executor` (of `sweep_id`, or `run_id` itself,
+        when given) to running, owned by `worker_pid` on this host, and return it (None when
+        there is none)."""
+        sql = ("SELECT id FROM runs WHERE status='queued' AND cancel_requested=0 "
+               "AND COALESCE(executor, 'local')=?")
+        args: list = [executor]
+        for column, value in (("sweep_id", sweep_id), ("id", run_id)):
+            if value is not None:
+                sql += f" AND {column}=?"
+                args.append(value)
         with self._connect(immediate=True) as con:
-            row = con.execute("SELECT id FROM runs WHERE status='queued' AND cancel_requested=0 "
-                              "AND COALESCE(executor, 'local')='local' ORDER BY created LIMIT 1"
-                              + self.CLAIM_LOCK).fetchone()
+            row = con.execute(sql + " ORDER BY created LIMIT 1" + self.CLAIM_LOCK, args).fetchone()
             if row is None:
                 return None
             now = time.time()
@@ -271,14 +279,13 @@ class RunStore:
                         "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, row["id"]))
         return self.get_run(row["id"])
 
-    def take_run(self, run_id: str, worker_pid: int) -> bool:
-        """Move one queued run to running for this process (a cluster task starting it); False
-        when it is no longer queued (cancelled meanwhile)."""
+    def adopt_run(self, run_id: str, pid: int) -> bool:
+        """The process that trains a claimed run (a cluster task) becomes its owner; False when
+        the run is no longer running (cancelled or failed before the process started)."""
         now = time.time()
         with self._connect(immediate=True) as con:
-            cur = con.execute("UPDATE runs SET status='running', started=?, heartbeat=?, worker_pid=?, "
-                              "worker_host=? WHERE id=? AND status='queued'",
-                              (now, now, worker_pid, self.host, run_id))
+            cur = con.execute("UPDATE runs SET heartbeat=?, worker_pid=?, worker_host=? "
+                              "WHERE id=? AND status='running'", (now, pid, self.host, run_id))
             return cur.rowcount == 1
 
     def start_run(self, run_id: str, worker_pid: int) -> None:
@@ -446,7 +453,9 @@ class RunStore:
 
 
 def pair_label(pair: dict) -> str:
-    """A short human name for a pair reference."""
+    """A short human name for a pair reference (with its rating threshold and split seed)."""
     name = pair["catalog"] if "catalog" in pair else \
         f"{Path(pair['source']).name.split('.')[0]}->{Path(pair['target']).name.split('.')[0]}"
+    if pair.get("min_rating") is not None:
+        name += f" (rating ≥ {float(pair['min_rating']):g})"
     return name if pair.get("split_seed") is None else f"{name} (split {pair['split_seed']})"

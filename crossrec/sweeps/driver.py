@@ -1,5 +1,5 @@
 """Sweep state and its driver. A sweep is a row of the store; its Optuna study lives in
-`optuna.sqlite` beside the store (Optuna keeps its own schema there). Whichever worker is
+`optuna.sqlite` beside the store (Optuna keeps its own schema there). Whichever scheduler is
 alive drives it (under a file lock): it tells Optuna how finished trials did, prunes running
 trials whose validation curve lags (Optuna's median pruner), and asks for new trials while the
 sweep has trials left and the worker has room. Each trial is a run; selection uses validation
@@ -145,11 +145,11 @@ def _driving(store: RunStore):
         yield
 
 
-def drive(store: RunStore, slots: int, launch=None) -> None:
-    """One step of every running sweep (the worker, or a cluster executor, calls this about once
-    a second). `launch(pair, method, settings, **fields)` creates a trial's run and starts it
+def drive(store: RunStore, slots: int, launch=None, sweep_ids: list[str] | None = None) -> None:
+    """One step of every running sweep (of `sweep_ids`, when given); the scheduler calls this
+    about once a second. `launch(pair, method, settings, **fields)` queues a trial's run
     (default: `store.create_run`, a queued run for the local worker)."""
-    running = store.list_sweeps(("running",))
+    running = [s for s in store.list_sweeps(("running",)) if sweep_ids is None or s["id"] in sweep_ids]
     if not running:
         return
     with _driving(store):

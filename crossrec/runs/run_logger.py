@@ -1,0 +1,50 @@
+"""The trainer callback of a stored run: metric rows into the store as training goes, progress
+for the heartbeat, the stage embeddings kept for the plots, and a stop when the run is cancelled
+(or pruned by its sweep)."""
+
+from __future__ import annotations
+
+import time
+
+from crossrec.runs.heartbeat import RunHeartbeat
+from crossrec.runs.store import PRUNE
+
+EPOCH_SECONDS = "time_epoch_seconds"  # a metric row per epoch: how long its steps took
+
+
+class RunCancelled(Exception):
+    """The user asked the run to stop (or a sweep pruned it)."""
+
+    def __init__(self, pruned: bool = False):
+        super().__init__("pruned" if pruned else "cancelled")
+        self.pruned = pruned
+
+
+class RunLogger:
+    def __init__(self, heartbeat: RunHeartbeat):
+        self.heartbeat = heartbeat
+        self.store, self.run_id = heartbeat.store, heartbeat.run_id
+        self.step = 0
+        self.embeddings: dict[str, dict] = {}
+
+    def __call__(self, event: str, payload: dict) -> None:
+        now = time.time()
+        if event == "steps":
+            rows = []
+            for step, losses in payload["rows"]:
+                self.step = step
+                rows += [(payload["phase"], payload["epoch"], step, name, value, now)
+                         for name, value in losses.items()]
+            self.store.add_metrics(self.run_id, rows)
+        elif event == "validation":
+            self.store.add_metrics(self.run_id, [
+                (payload["phase"], payload["epoch"], self.step, f"valid_{k}", payload["metrics"][k], now)
+                for k in ("ndcg@10", "hr@10") if k in payload["metrics"]])
+        elif event == "epoch":
+            self.heartbeat.progress = payload["progress"]
+            self.store.add_metrics(self.run_id, [(payload["phase"], payload["epoch"], self.step,
+                                                  EPOCH_SECONDS, payload["seconds"], now)])
+        elif event == "embeddings":
+            self.embeddings[payload["stage"]] = payload["vectors"]
+        if self.heartbeat.cancel_flag:
+            raise RunCancelled(pruned=self.heartbeat.cancel_flag == PRUNE)
