@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import fcntl
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossrec.analysis.compare import compare, format_cell  # noqa: E402
+from crossrec.analysis.compare import compare  # noqa: E402
 from crossrec.data.catalog import load_from_files  # noqa: E402
 from crossrec.methods.registry import METHODS  # noqa: E402
 
@@ -116,26 +115,45 @@ def as_run(row: dict) -> dict:
             "method": row["method"], "seed": row["seed"], "status": "done", "eval": "full",
             "pair": {"catalog": row["pair"], "split_seed": row.get("split_seed")},
             "pair_name": row["pair_name"], "settings": {}, "metrics": row["metrics"],
-            "summary": {"valid_groups": row.get("valid_groups") or {}}}
+            "summary": {"valid_groups": row.get("valid_groups") or {},
+                        "pair_stats": {"split": "given" if row.get("split_seed") is None else "protocol"}}}
+
+
+def cap_of(row: dict) -> int:
+    """The epoch cap of the phase that chose the row's best epoch: its recorded settings, or for
+    rows that did not record them, today's default (`--epochs`; dann's adversarial phase and
+    distill's student phase read the same setting)."""
+    from crossrec.methods.catalog import read_card
+    settings = row.get("settings") or {r["name"]: r["default"] for r in read_card(row["method"])["settings"]}
+    return int(settings.get("map_epochs") if row["method"] in ("emcdr", "ptupcdr") else settings["epochs"])
 
 
 def render(out: Path) -> None:
+    from crossrec.analysis.compare_tables import mean_ci
+    from crossrec.analysis.compare import effect_text
+    from crossrec.train.trainer import at_cap
     lines = ["# Results on real cross-domain pairs", "",
              f"Rendered by `python bench/results.py render` ({time.strftime('%Y-%m-%d')}) from the "
              "rows in `docs/results-data/`, each added by `python bench/results.py run` on a 2-core CPU "
-             "(the row's date is in the file). Every method runs with its default settings, which were "
-             "chosen on validation data only. Full ranking of all target items; a user's training and "
-             "validation items are masked; ties count against the held-out item (pessimistic ranks); "
-             "per-user metrics averaged over test users. **Cold** users have no target training row "
-             "but a source history (the users transfer exists for); **warm** users have target "
-             "training rows.", "",
-             "Cells: mean ± sample std (ddof=1) [95% t confidence interval] over three runs. *vs "
-             "baseline*: relative change of the mean against the user group's baseline (popularity "
-             "for cold users; for warm users the better of popularity and target_only on validation), "
-             "with a paired Wilcoxon test over the same test users (per split, each user's metric "
-             "averaged over training seeds), Holm-corrected across the methods of the table. "
-             "*at cap*: runs whose best validation epoch was their last (still improving when the "
-             "epoch cap stopped them). `time`: wall seconds per run, often beside other work.", ""]
+             "(the row's date, and for rows since 2026-12-05 its commit and full settings, are in the file). "
+             "Every method runs with its defaults. **Every figure here is measured on the test split** "
+             "(validation figures, where the notes quote them, say so). Full ranking of all target items; "
+             "a user's training and validation items are masked; ties count against the held-out item "
+             "(pessimistic ranks); per-user metrics averaged over test users. **Cold** users have no target "
+             "training row but a source history (the users transfer exists for); **warm** users have "
+             "target training rows.", "",
+             "Cells: mean [95% t confidence interval] over three runs. *vs baseline*: the ratio of the "
+             "means and their difference with a paired bootstrap 95% CI over test users, against the user "
+             "group's baseline (popularity for cold users; for warm users the better of popularity and "
+             "target_only on validation). *verdict*: Wilcoxon signed-rank test of the per-user differences "
+             "(per split, each user's metric averaged over training seeds), zero differences split "
+             "(zsplit), Holm-corrected across the methods of the table; where Pratt's zero handling "
+             "disagrees at 0.05 the verdict says \"depends on the test\" with both p-values; n is the "
+             "number of paired users (over all splits). "
+             "*at cap*: runs whose best validation epoch was in the last 10% of their epoch cap (likely "
+             "still improving). `time`: wall seconds per run, often beside other work. *commit*: the "
+             "code the rows ran with (\"not recorded\": rows from before commits were kept; they ran "
+             "with the defaults of their date).", ""]
     for key, (loader, vary) in PAIRS.items():
         rows = read_rows(DATA / f"{key}.jsonl")
         if not rows:
@@ -146,26 +164,30 @@ def render(out: Path) -> None:
         lines += [f"## {name}", "",
                   f"Seeds varied: the {'data split (training seed 0)' if vary == 'split' else 'training seed (the split is given)'}"
                   f", {', '.join(map(str, seeds))}.", "",
-                  "| method | n | cold NDCG@10 | cold HR@10 | cold vs baseline (NDCG@10) | warm NDCG@10 | warm vs baseline (NDCG@10) | at cap | time (s) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| method | n | cold NDCG@10 | cold HR@10 | cold vs baseline (NDCG@10) | cold verdict | warm NDCG@10 | warm vs baseline (NDCG@10) | warm verdict | at cap | time (s) | commit |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         by_method = {g["method"]: g for g in result["groups"]}
         for method in METHODS:
             group = by_method.get(method)
             if group is None:
-                lines.append(f"| {method} | not run yet | | | | | | | |")
+                lines.append(f"| {method} | not run yet | | | | | | | | | | |")
                 continue
             mine = [r for r in rows if r["method"] == method]
-            capped = sum(bool(r.get("at_cap")) for r in mine)
+            capped = sum(at_cap(int(r["best_epoch"]), cap_of(r)) for r in mine if r.get("best_epoch"))
+            commits = sorted({r["commit"][:10] if r.get("commit") else "not recorded" for r in mine})
             lines.append(
-                f"| {method} | {group['n']} | {cell(group, 'cold', 'ndcg@10')} | {cell(group, 'cold', 'hr@10')} "
-                f"| {change(group, 'cold')} | {cell(group, 'warm', 'ndcg@10')} | {change(group, 'warm')} "
+                f"| {method} | {group['n']} | {cell(group, 'cold', 'ndcg@10', mean_ci)} | {cell(group, 'cold', 'hr@10', mean_ci)} "
+                f"| {against(group, 'cold', effect_text)} | {group['cold']['ndcg@10'].get('verdict', '')} "
+                f"| {cell(group, 'warm', 'ndcg@10', mean_ci)} | {against(group, 'warm', effect_text)} "
+                f"| {group['warm']['ndcg@10'].get('verdict', '')} "
                 f"| {f'{capped} of {len(mine)}' if capped else ''} "
-                f"| {sum(r['seconds'] for r in mine) / len(mine):.1f} |")
+                f"| {sum(r['seconds'] for r in mine) / len(mine):.1f} | {', '.join(commits)} |")
         first = rows[0]["metrics"]
         lines += ["", f"Test users: {first['cold']['n_users']} cold, {first['warm']['n_users']} warm"
                   f" (split seed {rows[0].get('split_seed')})." if vary == "split" else
                   f"Test users: {first['cold']['n_users']} cold, {first['warm']['n_users']} warm."
                   + (" The given split tests cold users only." if not first["warm"]["n_users"] else ""), ""]
+        lines += [f"- {g['headline']}" for g in result["groups"]] + [""]
     if NOTES.exists():
         lines += [NOTES.read_text().rstrip(), ""]
     out.write_text("\n".join(lines) + "\n")
@@ -176,18 +198,21 @@ def per_user_loader(rows: list[dict]):
     return lambda run_id: pd.read_parquet(paths[run_id]) if run_id in paths and paths[run_id].exists() else None
 
 
-def cell(group: dict, user_group: str, metric: str) -> str:
+def cell(group: dict, user_group: str, metric: str, fmt) -> str:
     values = group[user_group][metric]
     if not group[user_group]["n_users"] or values["mean"] is None:
         return "–"
-    return format_cell(values)
+    return fmt(values)
 
 
-def change(group: dict, user_group: str) -> str:
+def against(group: dict, user_group: str, effect_text) -> str:
     values = group[user_group]["ndcg@10"]
-    if values["change"] is None or (isinstance(values["change"], float) and math.isnan(values["change"])):
-        return "baseline" if values.get("baseline") == group["method"] else "–"
-    return f"{values['change']:+.1%} vs {values['baseline']}: {values.get('verdict', '')}"
+    if not group[user_group]["n_users"]:
+        return "–"
+    if values.get("is_baseline"):
+        return "baseline"
+    text = effect_text(values)
+    return f"{text} vs {values['baseline']}" if text else "–"
 
 
 def main() -> int:

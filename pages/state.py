@@ -16,7 +16,8 @@ from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.data.summary import activity_summary
 from crossrec.data.titles import item_titles
 from crossrec.errors import StoreError
-from crossrec.methods.catalog import all_cards
+from crossrec.analysis.compare import compare
+from crossrec.methods.catalog import all_cards, setting_defaults
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.open_store import open_store
 from crossrec.runs.store import RunStore, default_home, pair_label  # noqa: F401  (pages use pair_label)
@@ -106,6 +107,18 @@ def titles_of(ref_json: str) -> dict:
 def pair_summary(ref_json: str) -> dict:
     """`activity_summary` of a pair, cached by its reference."""
     return activity_summary(load_pair(json.loads(ref_json)))
+
+
+def comparison(run_ids: tuple[str, ...], k: int, baseline: str | None) -> dict:
+    """The comparison of finished runs (bootstrap CIs take a moment: computed once per choice)."""
+    return _comparison(str(store().home), run_ids, k, baseline)
+
+
+@st.cache_data(show_spinner="Comparing…", max_entries=32)
+def _comparison(home: str, run_ids: tuple[str, ...], k: int, baseline: str | None) -> dict:
+    runs = [open_store(home).get_run(i) for i in run_ids]
+    return compare([r for r in runs if r], setting_defaults(all_cards()),
+                   ArtifactStore(Path(home) / "artifacts").per_user, k, baseline)
 
 
 def current_pair_ref() -> dict:

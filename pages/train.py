@@ -1,11 +1,14 @@
 """Train: pick a method (grouped by family), read its idea and loss, set it up, launch seeds."""
 
+import json
+
 import streamlit as st
 
-from crossrec.errors import SettingError
+from crossrec.data.catalog import pin_split_seed
+from crossrec.errors import DataError, SettingError
 from crossrec.eval.modes import EVAL_MODES
 from crossrec.runs.request import SEED_MAX, validate_request
-from pages.state import current_pair_ref, executor, method_cards, pair_label
+from pages.state import current_pair_ref, executor, method_cards, pair_label, pair_of
 from pages.train_form import settings_form
 from pages.widgets import devices, page_setup
 
@@ -46,9 +49,10 @@ with st.form("launch"):
 
 
 def seeded(k: int) -> tuple[dict, int]:
-    """The pair reference and training seed of the k-th launched run."""
+    """The pair reference and training seed of the k-th launched run (a default split is stored
+    as the seed it is drawn with)."""
     if vary == "training":
-        return ref, int(first_seed) + k
+        return pin_split_seed(ref, pair_of(json.dumps(ref, sort_keys=True))), int(first_seed) + k
     return {**ref, "split_seed": int(first_seed) + k}, 0
 
 
@@ -58,7 +62,7 @@ if launch:
         for k in range(int(n_seeds)):
             pair, seed = seeded(k)
             requests.append(validate_request(list(cards.values()), pair, name, values, seed, device, eval_mode))
-    except SettingError as err:
+    except (SettingError, DataError) as err:
         st.error(str(err))
         st.stop()
     ids = [executor().submit(request) for request in requests]

@@ -109,7 +109,8 @@ def test_train_launch_queues_runs_for_each_seed(app):
     # only what differs from target_only's own defaults is stored (not cmf's, shown first)
     assert all(r["method"] == "target_only" and r["settings"] == {"epochs": 2} for r in runs), \
         [r["settings"] for r in runs]
-    assert all(r["pair"] == {"catalog": "synthetic-tiny"} for r in runs)
+    # the default split is stored as the seed it was drawn with (synthetic-tiny's: 0)
+    assert all(r["pair"] == {"catalog": "synthetic-tiny", "split_seed": 0} for r in runs)
     # the seeds may vary the data split instead: training seed 0, split seeds 5 and 6
     goto(app, "pages/train.py")
     app.radio[0].set_value("baseline").run()
@@ -135,8 +136,8 @@ def test_monitor_compare_embeddings_show_a_finished_run(app):
     next(s for s in app.slider if s.label.startswith("Smooth")).set_value(5).run()
     assert "smoothed over 5 steps" in json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
     goto(app, "pages/compare.py")
-    assert app.dataframe and app.get("plotly_chart")
-    table = app.dataframe[0].value
+    assert app.table and app.get("plotly_chart")
+    table = app.table[0].value.reset_index()
     assert set(table["method"]) == {"emcdr", "target_only"}
     assert "cold vs popularity" not in table  # no popularity run: no cold change is made up
     assert not any("target_only" in c for c in table.columns if c.startswith("cold vs"))

@@ -67,7 +67,7 @@ def test_full_flow_in_chromium(tmp_path):
                                timeout=300000)
 
         _nav(page, "Compare")
-        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30000)
+        page.locator("[data-testid='stTable']").first.wait_for(timeout=30000)
         page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
         shot(page, "compare")
 
@@ -277,15 +277,20 @@ def test_report_downloads_in_one_click_and_prints_one_section_per_page(tmp_path)
         subprocess.run([sys.executable, "-m", "crossrec", "train", "synthetic-tiny", "--method", *method, "--json"],
                        cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     with running_app(home, data) as url, browser_page() as page:
+        page.set_viewport_size({"width": 1366, "height": 900})  # a presenter's laptop
         page.goto(url + "/compare")
         wait_app_idle(page)
+        table = page.locator("[data-testid='stTable']").first
+        table.wait_for(timeout=60000)
+        fits = table.evaluate("t => [t.scrollWidth, t.clientWidth, t.getBoundingClientRect().right, window.innerWidth]")
+        assert fits[0] <= fits[1] + 1 and fits[2] <= fits[3], fits  # the headline table needs no scrolling
         with page.expect_download(timeout=120000) as download:
             page.get_by_role("button", name="Download report (HTML, print-ready)").click()
         report = tmp_path / "report.html"
         download.value.save_as(report)
     text = report.read_text()
     sections = text.count("<section")
-    assert sections == 6 and "<script src=" not in text
+    assert sections == 8 and "<script src=" not in text
     with browser_page() as page:
         page.goto(report.as_uri())
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")

@@ -66,8 +66,8 @@ def test_six_runs_on_ray_end_done_and_the_pages_show_them(cluster, home):
     goto(at, "pages/monitor.py")
     assert any("done" in p.text for p in at.get("progress")) and at.get("plotly_chart")
     goto(at, "pages/compare.py")
-    table = at.dataframe[0].value
-    assert list(table["method"]) == ["cmf"] and list(table["n"]) == [6]
+    table = at.table[0].value.reset_index()
+    assert list(table["method"]) == ["cmf"] and list(table["n"].astype(int)) == [6]
 
 
 def test_a_killed_ray_worker_fails_its_run_and_a_cancel_ends_another(cluster):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
 from crossrec.cli.common import add_pair_args, command, emit, pair_ref
 from crossrec.data.catalog import load_pair
@@ -25,7 +27,8 @@ def cmd_methods(args) -> int:
 
 def _request(args) -> RunRequest:
     """The checked request; the pair is loaded now, so a bad file or a pair without overlap
-    fails before a run exists."""
+    fails before a run exists. A default split is stored as the seed it was drawn with."""
+    from crossrec.data.catalog import pin_split_seed
     from crossrec.methods.settings import parse_assignments
     cards = all_cards()
     request = validate_request(cards, pair_ref(args), args.method, parse_assignments(args.set),
@@ -34,7 +37,7 @@ def _request(args) -> RunRequest:
     if next(c for c in cards if c["name"] == request.method)["needs_overlap"]:
         pair.require_overlap(f"method {request.method}")
     pair.require_test_users()
-    return request
+    return dataclasses.replace(request, pair=pin_split_seed(request.pair, pair))
 
 
 def _metric_line(group: str, m: dict, keys) -> str:
@@ -187,24 +190,59 @@ def cmd_runs(args) -> int:
     return 0
 
 
-def cmd_compare(args) -> int:
-    from crossrec.analysis.compare import comparison_table, compare
-    from crossrec.methods.catalog import setting_defaults
-    from crossrec.runs.artifacts import ArtifactStore
-    store = open_store()
+def _finished_runs(store, run_ids: list[str]) -> list[dict]:
     runs = []
-    for run_id in args.run_ids:
+    for run_id in run_ids:
         run = store.get_run(run_id)
         if run is None:
             raise UsageError(f"no run {run_id!r} in {store.home}")
         if run["status"] != "done":
             raise UsageError(f"run {run_id} is {run['status']}; only finished runs are compared")
         runs.append(run)
-    if args.baseline and args.baseline not in {r["method"] for r in runs}:
-        raise UsageError(f"--baseline {args.baseline}: no run of that method among those given")
-    result = compare(runs, setting_defaults(all_cards()), ArtifactStore(store.home / "artifacts").per_user,
-                     k=args.k, baseline=args.baseline)
-    emit(args, result, comparison_table(result, args.k).to_string(index=False))
+    return runs
+
+
+def _comparison(args, store, runs: list[dict]) -> dict:
+    from crossrec.analysis.compare import compare
+    from crossrec.methods.catalog import setting_defaults
+    from crossrec.runs.artifacts import ArtifactStore
+    if args.baseline and args.baseline not in {r["method"] for r in runs} | {r["id"] for r in runs}:
+        raise UsageError(f"--baseline {args.baseline}: neither a method nor a run among those given")
+    return compare(runs, setting_defaults(all_cards()), ArtifactStore(store.home / "artifacts").per_user,
+                   k=args.k, baseline=args.baseline)
+
+
+def cmd_compare(args) -> int:
+    from crossrec.analysis.compare_tables import export, headline_table
+    store = open_store()
+    result = _comparison(args, store, _finished_runs(store, args.run_ids))
+    if args.format:
+        sys.stdout.write(export(result, args.k, args.format))
+        return 0
+    human = "\n".join([g["headline"] for g in result["groups"]] + [""]
+                      + [headline_table(result, args.k).to_string(index=False), "", f"test: {result['test']}"]
+                      + [f"note: {n}" for n in result["notes"]])
+    emit(args, result, human)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from crossrec.runs.artifacts import ArtifactStore
+    from crossrec.runs.report import installed_chromium, print_to_pdf, report_html
+    store = open_store()
+    runs = _finished_runs(store, args.run_ids)
+    result = _comparison(args, store, runs)
+    if args.pdf and installed_chromium() is None:
+        raise UsageError("--pdf needs Chromium (Debian: apt-get install chromium); the HTML prints to PDF in any browser")
+    html = report_html(store, ArtifactStore(store.home / "artifacts"), runs, result, args.k)
+    out = Path(args.out)
+    try:
+        out.write_text(html, encoding="utf-8")
+        if args.pdf:
+            Path(args.pdf).write_bytes(print_to_pdf(html))
+    except OSError as err:
+        raise UsageError(f"{err.filename}: cannot write the report ({err.strerror})") from None
+    print(f"report: {out}" + (f", {args.pdf}" if args.pdf else ""), flush=True)
     return 0
 
 
@@ -262,11 +300,19 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", default="0", help="training seed of every trial")
     p.add_argument("--device", default="auto")
     p.add_argument("--concurrency", type=int, default=1, help="trials trained at once")
-    p = command(sub, "compare", cmd_compare, "groups, mean/std/CI and paired tests of finished runs")
-    p.add_argument("run_ids", nargs="+", metavar="RUN_ID")
-    p.add_argument("--baseline", help="method to compare against (default: popularity for cold "
-                                      "users, the better of popularity and target_only on validation for warm)")
-    p.add_argument("--k", type=int, default=10, choices=(5, 10, 20))
+    for name, func, what in (("compare", cmd_compare, "groups, effect sizes and paired tests of finished runs"),
+                             ("report", cmd_report, "the print-ready report of finished runs (HTML, PDF)")):
+        p = command(sub, name, func, what, json=name == "compare")
+        p.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+        p.add_argument("--baseline", help="a method, or a run whose group is the baseline (default: popularity "
+                                          "for cold users, the better of popularity and target_only on validation "
+                                          "for warm users)")
+        p.add_argument("--k", type=int, default=10, choices=(5, 10, 20))
+    p = sub.choices["compare"]
+    p.add_argument("--format", choices=("csv", "markdown", "latex"), help="print the table in this format")
+    p = sub.choices["report"]
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--pdf", metavar="FILE.pdf", help="also print it to PDF (needs Chromium)")
     command(sub, "recover", cmd_recover, "rebuild run records from the run folders")
     p = command(sub, "worker", cmd_worker, "run the background worker", json=False)
     p.add_argument("--once", action="store_true", help="exit when the queue is empty (otherwise after "

@@ -152,5 +152,26 @@ def load_pair(ref: dict | str) -> DomainPair:
                            min_rating=_min_rating(m.get("min_rating"), f"{folder / MANIFEST}: min_rating"))
 
 
+def default_split_seed(ref: dict) -> int | None:
+    """The seed a pair reference's default split is drawn with (a synthetic scenario's seed
+    knob, a pair folder's `seed`, 0 for files); None for a catalog name that is not here."""
+    if "catalog" not in ref:
+        return int(ref.get("seed", 0))
+    name = ref["catalog"]
+    if name.split(":")[0] in SCENARIOS:
+        return synthetic_settings(name).seed
+    manifest = folder_pairs().get(name)
+    return int(manifest.get("seed", 0)) if manifest else None
+
+
+def pin_split_seed(ref: dict, pair: DomainPair) -> dict:
+    """The reference with the split seed its default split was drawn with, so that a run on the
+    default split pairs with one given the same `--split-seed` (a given split keeps none)."""
+    if ref.get("split_seed") is not None or pair.split == "given":
+        return ref
+    seed = default_split_seed(ref)
+    return ref if seed is None else {**ref, "split_seed": seed}
+
+
 def _min_rating(value, what: str) -> float | None:
     return None if value is None else check_min_rating(value, what)

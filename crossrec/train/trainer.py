@@ -34,6 +34,11 @@ FLUSH_SECONDS = 0.5
 SELECT_METRIC = "ndcg@10"
 
 
+def at_cap(best_epoch: int, cap: int) -> bool:
+    """A best validation epoch in the last 10% of the epoch cap: likely still improving when stopped."""
+    return best_epoch > 0.9 * cap
+
+
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite."""
 
@@ -51,7 +56,7 @@ class TrainResult:
     embeddings_after: dict = field(repr=False, default_factory=dict)
     notes: list = field(default_factory=list)
     per_user: dict = field(repr=False, default_factory=dict)   # test metrics of every test user
-    at_cap: list = field(default_factory=list)  # phases whose best epoch was their last: still improving
+    at_cap: list = field(default_factory=list)  # phases whose best epoch was in the last 10% of their cap
     threads: list = field(default_factory=list)  # CPU threads chosen at the start of each phase
     valid_groups: dict = field(default_factory=dict)          # final validation metrics, cold and warm
     top_lists: dict = field(repr=False, default_factory=dict)  # each test user's top-K and held-out ranks
@@ -148,7 +153,7 @@ class Trainer:
             method.model_.load_state_dict(best_state)
         if phase.on_end is not None:
             phase.on_end()
-        if group is not None and best_epoch == phase.epochs:
+        if group is not None and at_cap(best_epoch, phase.epochs):
             self.at_cap.append(phase.name)
         return (best_epoch or phase.epochs), best_valid
 

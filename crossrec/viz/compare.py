@@ -9,23 +9,33 @@ from crossrec.viz.theme import style
 GROUP_COLORS = {"cold": "#4C78A8", "warm": "#F58518"}
 
 
-def metric_bars(result: dict, metric: str = "ndcg@10"):
+def metric_bars(result: dict, metric: str = "ndcg@10", user_groups=tuple(GROUP_COLORS)):
     """result: `crossrec.analysis.compare.compare` output. Bars are means; error bars the 95%
-    CI over the group's runs (none for a group of one run)."""
+    CI over the group's runs. A group of one run has no spread: no error bar, and its label
+    says so."""
     fig = go.Figure()
-    groups = result["groups"]
+    groups = [g for g in result["groups"] if any(g[u]["n_users"] for u in user_groups)]
     if not groups:
         return style(fig, 300, "No finished runs")
-    labels = [f"{g['method']} · {g['pair']} (n={g['n']})" for g in groups]
-    for user_group, color in GROUP_COLORS.items():
-        cells = [g[user_group][metric] for g in groups]
-        means = [c["mean"] for c in cells]
-        plus = [(c["ci95"][1] - c["mean"]) if c["ci95"] else 0.0 for c in cells]
-        minus = [(c["mean"] - c["ci95"][0]) if c["ci95"] else 0.0 for c in cells]
-        fig.add_bar(x=labels, y=means, name=f"{user_group} users", marker_color=color,
-                    error_y=dict(type="data", array=plus, arrayminus=minus, visible=True))
-    fig.update_layout(barmode="group", yaxis_title=metric, xaxis_tickangle=-30)
-    return style(fig, 380, f"{metric} by experiment (mean, 95% CI over runs)")
+    multi_pair = len({g["pair"] for g in groups}) > 1
+    labels = [g["method"] + (f" · {g['pair']}" if multi_pair else "")
+              + (" (one run: no spread)" if g["n"] == 1 else f" (n={g['n']})") for g in groups]
+    for user_group in user_groups:
+        cells = [g[user_group][metric] if g[user_group]["n_users"] else {"mean": None, "ci95": None}
+                 for g in groups]
+        # two traces per user group: bars with a spread get error bars, single runs none at all
+        for spread in (True, False):
+            keep = [(c["ci95"] is not None) == spread for c in cells]
+            y = [c["mean"] if k else None for c, k in zip(cells, keep)]
+            error = dict(type="data", array=[c["ci95"][1] - c["mean"] if k else 0 for c, k in zip(cells, keep)],
+                         arrayminus=[c["mean"] - c["ci95"][0] if k else 0 for c, k in zip(cells, keep)],
+                         visible=True) if spread else dict(visible=False)
+            fig.add_bar(x=labels, y=y, name=f"{user_group} users", marker_color=GROUP_COLORS[user_group],
+                        legendgroup=user_group, showlegend=spread, offsetgroup=user_group, error_y=error)
+    fig.update_layout(barmode="group", yaxis_title=metric, xaxis_tickangle=-30,
+                      showlegend=len(user_groups) > 1)
+    who = f"{user_groups[0]} users' " if len(user_groups) == 1 else ""
+    return style(fig, 380, f"{who}{metric} by experiment (mean, 95% CI over runs)")
 
 
 def shift_figure(curve, metric: str = "cold NDCG@10"):

@@ -1,10 +1,14 @@
-"""A one-file, print-ready HTML report of compared runs: data statistics, each experiment's
-settings, the comparison with CIs and paired tests, curves, embeddings before/after with their
-alignment metrics, and a few explained users.
+"""A one-file, print-ready HTML report of compared runs. Page 1 is its point: a summary with
+the headline sentences, cold NDCG@10 by method with CIs, the pair in one line and what a cold
+user is. Then data statistics, each experiment's settings, the comparison with effect sizes and
+paired tests, every metric, curves, embeddings before/after with their alignment metrics, and a
+few explained users.
 
 Plotly's JavaScript is embedded once, so the file opens offline and stays interactive. Each
 <section> starts a new page when printed (the print stylesheet), charts are never split across
-pages, and interactive toolbars are hidden on paper.
+pages, and interactive toolbars are hidden on paper. Charts have fixed widths that fit the
+printed page (A4 landscape, 12 mm margins: about 1,030 CSS pixels), since plotly does not
+redraw a chart for the page it is printed on.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import time
 
 import pandas as pd
 
-from crossrec.analysis.compare import comparison_table
+from crossrec.analysis.compare import USER_GROUPS, metric_names
+from crossrec.analysis.compare_tables import comparison_table, headline_table
 from crossrec.viz.compare import metric_bars
 from crossrec.viz.curves import curves_figure
 from crossrec.viz.embeddings import projection_figure
@@ -23,7 +28,8 @@ CSS = """
 body{font-family:Inter,Segoe UI,sans-serif;margin:2rem auto;max-width:1200px;color:#1f2933;padding:0 1rem}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #e4e7eb;padding-bottom:.3rem}
 h3{font-size:1rem;margin:1rem 0 .3rem}
-table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}td,th{border:1px solid #e4e7eb;padding:.25rem .45rem}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;max-width:100%}
+.headline li{margin:.3rem 0}.small table{font-size:.68rem}td,th{border:1px solid #e4e7eb;padding:.25rem .45rem}
 th{background:#f5f7fa;text-align:left}.note{background:#fff8e1;border-left:4px solid #f0b429;padding:.5rem 1rem}
 .muted{color:#7b8794;font-size:.85rem}.row{display:flex;gap:1rem;flex-wrap:wrap}.row>div{flex:1 1 30%;min-width:0}
 .chart{break-inside:avoid;page-break-inside:avoid}
@@ -44,17 +50,22 @@ def _table_html(frame: pd.DataFrame, index: bool = False) -> str:
     return frame.to_html(index=index, border=0, escape=True, na_rep="")
 
 
+PAGE_WIDTH = 1000  # CSS pixels a chart may take on the printed page (A4 landscape, 12 mm margins)
+HALF_WIDTH = 490   # two charts side by side
+
+
 class _Charts:
-    """Plotly figures as HTML: the JavaScript goes in with the first one only."""
+    """Plotly figures as HTML: the JavaScript goes in with the first one only; each figure gets
+    a fixed width that fits the printed page."""
 
     def __init__(self):
         self.first = True
 
-    def __call__(self, fig, height: int | None = None) -> str:
-        if height:
-            fig.update_layout(height=height)
+    def __call__(self, fig, height: int | None = None, width: int = PAGE_WIDTH) -> str:
+        fig.update_layout(width=width, autosize=False, **({"height": height} if height else {}))
         out = fig.to_html(full_html=False, include_plotlyjs="inline" if self.first else False,
-                          config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+                          config={"displaylogo": False, "responsive": False,
+                                  "toImageButtonOptions": {"format": "png", "scale": 2}})
         self.first = False
         return f"<div class='chart'>{out}</div>"
 
@@ -84,15 +95,53 @@ def _settings_section(result: dict, runs: list[dict]) -> list[str]:
     return ["<h3>Each compared experiment</h3>", _table_html(groups), "<h3>Runs</h3>", _table_html(per_run)]
 
 
+COLD_USER = ("A <b>cold</b> user has a history in the source domain and none in the target: the user "
+             "a transfer method exists for; a <b>warm</b> user also has target history.")
+
+
+def _pair_line(runs: list[dict]) -> str:
+    parts = []
+    for name, stats in {r["pair_name"].split(" (split")[0]: (r.get("summary") or {}).get("pair_stats")
+                        for r in runs}.items():
+        if stats:
+            parts.append(f"{html.escape(name)}: {stats['source']['users']:,} source and "
+                         f"{stats['target']['users']:,} target users, {stats['overlap_users']:,} in both; "
+                         f"{stats['cold_test_users']:,} cold and {stats['warm_test_users']:,} warm test users")
+        else:
+            parts.append(html.escape(name))
+    return "; ".join(parts)
+
+
+def _summary_section(runs: list[dict], result: dict, k: int, charts: _Charts) -> list[str]:
+    sentences = "".join(f"<li>{html.escape(g['headline'])}</li>" for g in result["groups"])
+    return [f"<p><b>Pair.</b> {_pair_line(runs)}.</p>", f"<p>{COLD_USER}</p>",
+            f"<ul class='headline'>{sentences}</ul>",
+            charts(metric_bars(result, f"ndcg@{k}", user_groups=("cold",)), height=330),
+            f"<p class='muted'>{html.escape(result['test'])}.</p>"]
+
+
 def _results_section(result: dict, k: int, charts: _Charts) -> list[str]:
-    return [_table_html(comparison_table(result, k)),
+    return [_table_html(headline_table(result, k)),
             "<p class='muted'>One row per experiment (same pair, method, settings, evaluation); "
-            "mean ± sample std [95% CI] over its runs, which differ only in their training and "
-            "split seeds (listed). Changes are against each user group's baseline "
-            f"({', '.join(f'{g}: {m}' for g, ms in result['baseline'].items() for m in ms)}); "
-            "p-values: paired Wilcoxon over the same test users, Holm-corrected.</p>",
-            "<div class='row'>", f"<div>{charts(metric_bars(result, f'ndcg@{k}'))}</div>",
-            f"<div>{charts(metric_bars(result, f'hr@{k}'))}</div>", "</div>"]
+            "mean [95% CI] over its distinct runs, which differ only in their training and split "
+            "seeds. Against each user group's baseline "
+            f"({', '.join(f'{g}: {m}' for g, ms in result['baseline'].items() for m in ms)}): the ratio "
+            "of the means and their difference with a paired bootstrap 95% CI over test users. "
+            f"Verdicts: {html.escape(result['test'])}.</p>"
+            + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result.get("notes", [])),
+            "<div class='row'>", f"<div>{charts(metric_bars(result, f'ndcg@{k}'), width=HALF_WIDTH)}</div>",
+            f"<div>{charts(metric_bars(result, f'hr@{k}'), width=HALF_WIDTH)}</div>", "</div>"]
+
+
+def _all_metrics_section(result: dict, k: int) -> list[str]:
+    table = comparison_table(result, k)
+    common = ["method", "pair", "n", "training seeds", "split seeds", "settings that differ"]
+    body = []
+    for user_group in USER_GROUPS:
+        columns = [c for c in table.columns if c.startswith(f"{user_group} ")]
+        body += [f"<h3>{user_group.capitalize()} users</h3>",
+                 f"<div class='small'>{_table_html(table[common + columns])}</div>"]
+    return body + [f"<p class='muted'>Metrics at K = {k}: {', '.join(metric_names(k))}.</p>"]
 
 
 def _curves_section(runs: list[dict], curves: dict[str, pd.DataFrame], charts: _Charts) -> list[str]:
@@ -118,7 +167,7 @@ def _embeddings_section(embeddings: list[dict], charts: _Charts) -> list[str]:
         for stage, title in (("before", "Before alignment"), ("after", "After training / alignment")):
             sel = e["points"][e["points"]["stage"] == stage]
             if not sel.empty:
-                body.append(f"<div>{charts(projection_figure(sel, title), height=380)}</div>")
+                body.append(f"<div>{charts(projection_figure(sel, title), height=380, width=HALF_WIDTH)}</div>")
         body.append("</div>")
         if e["alignment"]:
             table = pd.DataFrame(e["alignment"]).rename(index=ALIGNMENT_NAMES).round(3)
@@ -151,15 +200,17 @@ def build_report(runs: list[dict], curves: dict[str, pd.DataFrame], result: dict
     comparison of the runs (`crossrec.analysis.compare.compare`); embeddings: {label, projection,
     points, alignment} per experiment; explained: `crossrec.analysis.explain.explain` of a few users."""
     charts = _Charts()
-    head = [f"<h1>{html.escape(title)}</h1>",
-            f"<p class='muted'>{len(runs)} runs · generated {time.strftime('%Y-%m-%d %H:%M')} · "
-            f"metrics: full ranking unless noted, per-user averages over test users</p>"]
+    head = [f"<p class='muted'>{html.escape(title)} · {len(runs)} runs · generated "
+            f"{time.strftime('%Y-%m-%d %H:%M')} · metrics: full ranking unless noted, per-user averages "
+            "over test users</p>"]
     if any(r["eval"] != "full" for r in runs):
         head.append("<p class='note'>Some runs used sampled evaluation; sampled metrics can reorder "
                     "methods compared with full ranking (Krichene &amp; Rendle, KDD 2020).</p>")
-    sections = [_section("Domain pairs", head + _data_section(runs), first=True),
+    sections = [_section("Summary", head + _summary_section(runs, result, k, charts), first=True),
+                _section("Domain pairs", _data_section(runs)),
                 _section("Settings", _settings_section(result, runs)),
                 _section(f"Results (K = {k})", _results_section(result, k, charts)),
+                _section(f"All metrics (K = {k})", _all_metrics_section(result, k)),
                 _section("Training curves", _curves_section(runs, curves, charts)),
                 _section("Embeddings before and after alignment", _embeddings_section(embeddings or [], charts))]
     if explained:
