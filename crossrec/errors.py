@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class DataError(ValueError):
     """Bad input data. `str(err)` is one line: `file:line: column N (name): problem`."""
@@ -86,4 +88,22 @@ class ArtifactError(OSError):
 
 
 class StoreError(Exception):
-    """The run store cannot be read (a damaged database file)."""
+    """The run store cannot be used (damaged, read-only, missing, a home that is a file); one
+    line that names the store with any password masked."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(mask_secrets(str(message)).split()))
+
+
+class StoreUnavailable(StoreError):
+    """The run store stayed locked or unreachable for the whole retry window."""
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s]*@")
+_KEYWORD_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """The text with passwords masked: `postgresql://user:***@host`, `password=***`."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
+    return _KEYWORD_PASSWORD.sub(lambda m: m.group("head") + "***", text)

@@ -64,8 +64,12 @@ def read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
     try:
         manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except RecursionError:
+        raise DataError("unreadable manifest (nested too deep)", file=str(path)) from None
+    except (OSError, ValueError) as err:
         raise DataError(f"unreadable manifest ({err})", file=str(path)) from None
+    if not isinstance(manifest, dict):
+        raise DataError("unreadable manifest (expected a JSON object)", file=str(path))
     for key in ("source", "target"):
         if key not in manifest:
             raise DataError(f"manifest has no {key!r} entry", file=str(path))

@@ -226,10 +226,34 @@ def read_text_table(path: Path, data: bytes | None = None, choose=None
     return frame, names, 2 if header else 1, positions
 
 
+MAX_JSON_DEPTH = 64  # review records nest two or three levels; a deeper file is not a table
+
+
+def check_json_depth(text: str, file: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` before any parser recurses into it. Brackets
+    inside strings are skipped, exactly, on the lines whose bracket count could exceed it."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count("[") + line.count("{") <= limit:
+            continue
+        depth, in_string, escaped = 0, False, False
+        for char in line:
+            if in_string:
+                escaped, in_string = (not escaped and char == "\\"), in_string and (escaped or char != '"')
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+                if depth > limit:
+                    raise DataError(f"nested deeper than {limit} levels", file=file, line=number)
+            elif char in "]}":
+                depth -= 1
+
+
 def _read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
     file = str(path)
     check_rows(data, file)
     text = decode_text(data, file)
+    check_json_depth(text, file)
     if not text.strip():
         raise EmptyFileError("the file is empty", file=file)
     try:
@@ -249,14 +273,61 @@ def _read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
         return pd.DataFrame.from_records(records)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+PARQUET_CELL_BYTES = 8  # what a decoded value costs at least (an int64, a float64, a pointer)
+
+
+def _parquet_file(path: Path):
+    import pyarrow.parquet as pq
     try:
-        frame = pd.read_parquet(path)
+        return pq.ParquetFile(path)
     except Exception as err:  # pyarrow raises many types; all mean "not a readable parquet file"
         raise DataError(f"unreadable Parquet file ({type(err).__name__}: {err})".splitlines()[0],
                         file=str(path)) from None
+
+
+def _check_parquet_size(rows: int, columns: int, size: int, file: str, limits: dict) -> None:
+    """Refuse a Parquet file whose decoded size, rows x columns x 8 bytes, is past the limits
+    (or past the gzip ratio times the file's size), before anything is decoded."""
+    decoded = rows * columns * PARQUET_CELL_BYTES
+    if rows > limits["rows"]:
+        raise DataError(f"more than {limits['rows']:,} rows (the limit; set CROSSREC_MAX_ROWS to raise it)",
+                        file=file)
+    if decoded > limits["bytes"]:
+        raise DataError(f"decodes to more than {limits['bytes']:,} bytes (the limit; set "
+                        f"CROSSREC_MAX_FILE_BYTES to raise it)", file=file)
+    if decoded > RATIO_CHECK_AFTER and decoded > limits["ratio"] * max(size, 1):
+        raise DataError(f"decodes to more than {limits['ratio']:g} times its size ({rows:,} rows in "
+                        f"{size:,} bytes); set CROSSREC_MAX_GZIP_RATIO if it is real data", file=file)
+
+
+def _read_parquet(path: Path, head: int | None = None) -> pd.DataFrame:
+    """A Parquet file, checked from its metadata first, then read one row group (or, for
+    `head`, one small batch) at a time within the same limits as text."""
+    file, limits = str(path), read_limits()
+    parquet = _parquet_file(path)
+    meta = parquet.metadata
+    _check_parquet_size(meta.num_rows, meta.num_columns, path.stat().st_size, file, limits)
+    tables, rows = [], 0
+    try:
+        if head is not None:
+            batch = next(parquet.iter_batches(batch_size=head), None)
+            tables = [] if batch is None else [batch]
+        else:
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group)
+                rows += table.num_rows  # what the pages hold, whatever the metadata claimed
+                _check_parquet_size(rows, table.num_columns, path.stat().st_size, file, limits)
+                tables.append(table)
+        import pyarrow as pa
+        frame = (pa.Table.from_batches(tables) if head is not None and tables else
+                 pa.concat_tables(tables) if tables else parquet.schema_arrow.empty_table()).to_pandas()
+    except DataError:
+        raise
+    except Exception as err:  # a damaged page
+        raise DataError(f"unreadable Parquet file ({type(err).__name__}: {err})".splitlines()[0],
+                        file=file) from None
     if frame.empty:
-        raise EmptyFileError("the file has no rows", file=str(path))
+        raise EmptyFileError("the file has no rows", file=file)
     return frame
 
 
@@ -372,8 +443,26 @@ def _is_json_lines(path: Path, data: bytes) -> bool:
     return ".json" in suffixes or ".jsonl" in suffixes or data.lstrip()[:1] == b"{"
 
 
-def read_interactions(path, columns=None) -> pd.DataFrame:
+def is_parquet(path: Path) -> bool:
+    """By its suffix or its magic number (a missing file is the reader's one-line error)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        if not path.exists():
+            raise MissingPathError("no such file or folder", file=str(path))
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PAR1"
+    except OSError:
+        return False  # read_bytes names the problem
+
+
+PREVIEW_BYTES = 256 << 10  # a preview reads (and decompresses) this much of a text file, no more
+PREVIEW_ROWS = 1000        # and this many rows of a Parquet file
+
+
+def read_interactions(path, columns=None, preview: bool = False) -> pd.DataFrame:
     """Read one interaction file into `user, item[, rating][, timestamp]` (ids as strings).
+    `preview`: only the file's head (PREVIEW_BYTES of text, PREVIEW_ROWS of Parquet).
 
     `columns` (optional) names the columns: a list per position (`["user", "item", None,
     "timestamp"]`), a comma string (`"user,item,,timestamp"`), or a dict `{canon: position or
@@ -384,23 +473,20 @@ def read_interactions(path, columns=None) -> pd.DataFrame:
     file = str(path)
     if path.is_dir():
         raise DataError("is a folder, expected a file", file=file)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        if not path.exists():
-            raise MissingPathError("no such file or folder", file=file)
-        frame = _read_parquet(path)
+    if is_parquet(path):
+        frame = _read_parquet(path, PREVIEW_ROWS if preview else None)
         names = [str(c) for c in frame.columns]
         first_line = 1
     else:
-        data = read_bytes(path)
-        if data.startswith(b"PAR1"):
-            frame, names, first_line = _read_parquet(path), None, 1
-            names = [str(c) for c in frame.columns]
-        elif _is_json_lines(path, data):
+        data = read_bytes(path, PREVIEW_BYTES if preview else None)
+        if preview and len(data) == PREVIEW_BYTES and b"\n" in data:
+            data = data[:data.rindex(b"\n") + 1]  # whole lines only
+        if _is_json_lines(path, data):
             frame = _read_json_lines(path, data)
             names = [str(c) for c in frame.columns]
             first_line = 1
         else:
-            chooser = lambda head, names: _choose_positions(head, names, columns, file)  # noqa: E731
+            chooser = lambda first_rows, names: _choose_positions(first_rows, names, columns, file)  # noqa: E731
             frame, names, first_line, positions = read_text_table(path, data, chooser)
             if positions is not None:
                 return _clean(frame, positions, names, file, first_line)

@@ -9,6 +9,7 @@ Zipf-like popularity bias; each user's items are drawn without replacement from
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -42,12 +43,23 @@ class SyntheticSettings:
                 raise SettingError(f"synthetic setting {f.name}={value} is out of range "
                                    f"[{low}, {high}]")
 
+    def expected_rows(self) -> int:
+        """Interactions the settings ask for (each domain's users times their expected items)."""
+        n_both = round(self.overlap * self.users)
+        per_domain = n_both + (self.users - n_both) / 2
+        return int(sum(per_domain * min(max(3, self.density * n), max(3, n // 2))
+                       for n in (self.source_items, self.target_items)))
+
 
 SHARPNESS = 3.0  # how strongly tastes (vs. popularity) drive choices
 
 
+CHUNK_CELLS = 1 << 24  # users x items scored at once (128 MB of logits), whatever the item count
+
+
 def _draw(tastes, item_factors, pop_logit, density, rng, prefix_items, user_ids, chunk=2048):
     n_items = item_factors.shape[0]
+    chunk = max(1, min(chunk, CHUNK_CELLS // n_items))  # rows are drawn in order: chunking changes no value
     counts = np.clip(rng.poisson(density * n_items, size=tastes.shape[0]), 3, max(3, n_items // 2))
     users, items = [], []
     scale = SHARPNESS / np.sqrt(tastes.shape[1])
@@ -102,6 +114,12 @@ def item_titles(settings: SyntheticSettings = SyntheticSettings()) -> dict[str, 
 def generate(settings: SyntheticSettings = SyntheticSettings()) -> tuple[RawDomain, RawDomain]:
     """Return (source, target) RawDomains; the same settings always give the same data."""
     s = settings
+    limit = int(os.environ.get("CROSSREC_MAX_ROWS", 100_000_000))
+    if s.expected_rows() > limit:  # refused before anything is allocated
+        raise SettingError(f"synthetic settings users={s.users}, source_items={s.source_items}, "
+                           f"target_items={s.target_items}, density={s.density:g} ask for about "
+                           f"{s.expected_rows():,} interactions, above the row limit of {limit:,} "
+                           f"(CROSSREC_MAX_ROWS)")
     rng, tastes, own, roles, src_factors, tgt_factors = _latents(s)
     target_tastes = np.sqrt(1 - s.shift) * tastes + np.sqrt(s.shift) * own
     n_both = int(round(s.overlap * s.users))

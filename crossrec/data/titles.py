@@ -4,11 +4,13 @@ rows with a header, comma or tab separated; see data/README.md)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from crossrec.data.catalog import SCENARIOS, _resolve, folder_pairs, synthetic_settings
+from crossrec.data.readers import check_rows, check_text, read_bytes
 from crossrec.data.synthetic import item_titles as synthetic_titles
 from crossrec.errors import DataError
 
@@ -16,10 +18,15 @@ MAX_TITLE_ROWS = 5_000_000
 
 
 def read_titles(path: Path) -> dict[str, str]:
-    """{item id: "title (category)"} from an item-metadata file."""
+    """{item id: "title (category)"} from an item-metadata file, read within the same limits as
+    interaction files (bytes, gzip expansion, rows)."""
+    data = read_bytes(path)
+    check_text(data, str(path))
+    check_rows(data, str(path))
+    first = data[:65536].split(b"\n", 1)[0]
     try:
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, nrows=MAX_TITLE_ROWS,
-                            keep_default_na=False)
+        frame = pd.read_csv(io.BytesIO(data), sep="\t" if b"\t" in first else ",", dtype=str,
+                            nrows=MAX_TITLE_ROWS, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise DataError(f"unreadable item titles ({str(err).splitlines()[0]})", file=str(path)) from None
     missing = {"item", "title"} - set(frame.columns)

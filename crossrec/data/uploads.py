@@ -17,7 +17,7 @@ import pandas as pd
 from crossrec.data.catalog import MANIFEST, SCENARIOS, data_dir, load_from_files
 from crossrec.errors import DataError
 from crossrec.data.ratings import RatingProfile, check_min_rating, rating_profile
-from crossrec.data.readers import read_bytes, read_interactions
+from crossrec.data.readers import read_interactions
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -39,24 +39,15 @@ def _as_uploaded(err: DataError, names: dict[str, str]) -> DataError:
                      column_name=err.column_name)
 
 
-PREVIEW_BYTES = 256 << 10  # the preview reads (and decompresses) this much of a file, no more
-
-
 def preview(filename: str, data: bytes, columns=None, rows: int = 8) -> pd.DataFrame:
     """The first rows of an uploaded file as the reader understands it (raises DataError).
-    Only its head is read: a text file's first complete lines, a gzip file's first
-    PREVIEW_BYTES decompressed; Parquet files are read whole (they carry their own sizes)."""
+    Only its head is read: a text file's first complete lines (of a gzip file, its first
+    PREVIEW_BYTES decompressed), a Parquet file's first rows after its metadata is checked."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / _safe_filename(filename, "upload.txt")
         path.write_bytes(data)
-        if not data.startswith(b"PAR1") and path.suffix.lower() not in (".parquet", ".pq"):
-            head = read_bytes(path, head=PREVIEW_BYTES)
-            if len(head) == PREVIEW_BYTES and b"\n" in head:
-                head = head[:head.rindex(b"\n") + 1]  # whole lines only
-            path = path.with_name(path.name.removesuffix(".gz") + ".head")
-            path.write_bytes(head)
         try:
-            frame = read_interactions(path, columns)
+            frame = read_interactions(path, columns, preview=True)
         except DataError as err:
             raise _as_uploaded(err, {path.name: filename}) from None
     frame.attrs.clear()

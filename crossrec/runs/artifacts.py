@@ -26,9 +26,28 @@ CHECKPOINT = "checkpoint.pt"  # the fitted parameters (torch's format, written b
 ERROR_LOG = "error.log"  # the traceback of a failed run
 
 
+SWEEPS = "sweeps"  # beside the run folders: one <sweep id>.json per sweep, for `recover`
+
+
 class ArtifactStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    def save_sweep_record(self, sweep: dict) -> None:
+        """A sweep's row beside the runs (written atomically), so `recover` can restore it."""
+        self.write_bytes(SWEEPS, f"{sweep['id']}.json", json.dumps(sweep).encode())
+
+    def sweep_records(self) -> list[dict]:
+        folder = self.root / SWEEPS
+        records = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError, RecursionError):
+                continue
+            if isinstance(record, dict) and record.get("id") == path.stem:
+                records.append(record)
+        return records
 
     def path(self, run_id: str, name: str) -> Path:
         folder = self.root / run_id
@@ -42,7 +61,7 @@ class ArtifactStore:
         """Run folders that hold a run record (`run.json`)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if (p / RUN_RECORD).is_file())
+        return sorted(p.name for p in self.root.iterdir() if p.name != SWEEPS and (p / RUN_RECORD).is_file())
 
     def exists(self, run_id: str, name: str) -> bool:
         return (self.root / run_id / name).exists()

@@ -20,15 +20,24 @@ def _watch_parent(parent: int) -> None:
         time.sleep(1.0)
 
 
+EXIT_STORE_GONE = 3  # the run ended while the store stayed away: its worker fails it with that reason
+
+
 def main(home: str) -> int:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    from crossrec.errors import StoreError
     from crossrec.methods.registry import all_methods
     from crossrec.runs.execute import execute_run  # torch and every method, while we wait
     from crossrec.runs.open_store import open_store
     all_methods()
     run_id = sys.stdin.readline().strip()
-    if run_id:
+    if not run_id:
+        return 0
+    try:
         execute_run(open_store(home), run_id)
+    except StoreError as err:
+        print(f"run {run_id}: {err}", file=sys.stderr, flush=True)
+        return EXIT_STORE_GONE
     return 0
 
 

@@ -65,6 +65,7 @@ def execute_run(store: RunStore, run_id: str, heartbeat: RunHeartbeat | None = N
             artifacts.save_top_lists(run_id, result.top_lists)
             views = embedding_views(pair, logger.embeddings, request.seed)
             artifacts.save_embedding_views(run_id, views)
+            logger.flush()  # rows a store outage held back
     except RunCancelled as stop:
         store.finish(run_id, "pruned" if stop.pruned else "cancelled",
                      error="pruned by its sweep" if stop.pruned else "cancelled by the user")

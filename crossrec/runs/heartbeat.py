@@ -51,9 +51,10 @@ class RunHeartbeat(Heartbeat):
 
     def __init__(self, store, run_id: str):
         self.store, self.run_id = store, run_id
+        self._quick = store.quick()  # one attempt per beat: a missed beat is retried by the next
         self.progress = 0.0
         self.cancel_flag = 0
         super().__init__(self._beat_run)
 
     def _beat_run(self) -> None:
-        self.cancel_flag = self.store.heartbeat(self.run_id, self.progress) or self.cancel_flag
+        self.cancel_flag = self._quick.heartbeat(self.run_id, self.progress) or self.cancel_flag

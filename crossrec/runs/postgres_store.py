@@ -18,8 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from crossrec.errors import StoreError
-from crossrec.runs.store import MIGRATIONS, STORE_ENV, RunStore, default_home
+from crossrec.errors import StoreError, mask_secrets
+from crossrec.runs.store import MIGRATIONS, STORE_ENV, RunStore, Transient, open_home, retried, retry_seconds
 
 MIGRATION_LOCK = 0x63726F73  # pg_advisory_xact_lock key: one migrating process at a time
 
@@ -65,26 +65,29 @@ class PostgresRunStore(RunStore):
     CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
     INSERT_IGNORE = "INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
 
-    def __init__(self, home: str | Path | None = None, url: str | None = None):
-        self.home = Path(home).resolve() if home else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)  # artifacts, locks and logs stay files
+    def __init__(self, home: str | Path | None = None, url: str | None = None, create: bool = False):
+        self.home = open_home(home)  # artifacts, locks and logs stay files
         self.url = url or os.environ[STORE_ENV]
         self.path = None
         self.host = socket.gethostname()
+        self.retry_seconds = retry_seconds()
         self._migrate()
 
-    def _unreachable(self, err: Exception) -> StoreError:
+    def _reason(self, err: Exception) -> str:
         first = str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
-        return StoreError(f"the PostgreSQL run store ({STORE_ENV}) cannot be used: {first}")
+        return mask_secrets(f"the PostgreSQL run store {self.url} ({STORE_ENV}) cannot be used: {first}")
 
     @contextmanager
     def _connect(self, immediate: bool = False):
         try:
-            with psycopg.connect(self.url, row_factory=_rows, connect_timeout=30) as con:
+            with psycopg.connect(self.url, row_factory=_rows, connect_timeout=10) as con:
                 yield _Connection(con)  # committed when the block ends, rolled back on an error
-        except psycopg.OperationalError as err:
-            raise self._unreachable(err) from None
+        except psycopg.OperationalError as err:  # refused, reset, shutting down: may come back
+            raise Transient(self._reason(err)) from None
+        except psycopg.Error as err:
+            raise StoreError(self._reason(err)) from None
 
+    @retried
     def _migrate(self) -> None:
         with self._connect() as con:
             con.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
@@ -98,11 +101,12 @@ class PostgresRunStore(RunStore):
                     con.execute(statement)
                 con.execute("UPDATE schema_version SET version=?", (number,))
 
-    @property
-    def schema_version(self) -> int:
+    @retried
+    def _schema_version(self) -> int:
         with self._connect() as con:
             return con.execute("SELECT version FROM schema_version").fetchone()[0]
 
+    @retried
     def integrity_ok(self) -> bool:
         with self._connect() as con:
             return con.execute("SELECT 1").fetchone()[0] == 1

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from crossrec.runs.heartbeat import RunHeartbeat
+from crossrec.runs.open_store import STORE_FILE_ENV
 from crossrec.runs.store import STORE_ENV, RunStore
 
 CANCEL_GRACE_SECONDS = 30.0
@@ -59,10 +60,29 @@ class RayLauncher:
         self.cancel_asked: dict[str, float] = {}
         self._lock = threading.Lock()  # `cancel` comes from page threads
 
+    def _store_file(self) -> str | None:
+        """Where tasks read the store's address: the node's CROSSREC_STORE_FILE, or a file of the
+        run home (mode 600) that this driver writes. Never the address itself: Ray logs a task's
+        runtime environment in plain text."""
+        if os.environ.get(STORE_FILE_ENV):
+            return os.environ[STORE_FILE_ENV]
+        url = os.environ.get(STORE_ENV)
+        if not url:
+            return None
+        path = self.store.home / ".store-address"
+        if not path.exists() or path.read_text() != url:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                out.write(url)
+        return str(path)
+
     def _env(self, cpus: int) -> dict:
         """What a task needs to find the code, the store and the data, on any node."""
-        keep = ("CROSSREC_HOME", "CROSSREC_DATA_DIR", STORE_ENV, "CROSSREC_HEARTBEAT_LIMIT")
+        keep = ("CROSSREC_HOME", "CROSSREC_DATA_DIR", "CROSSREC_HEARTBEAT_LIMIT", "CROSSREC_STORE_RETRY_S")
         env = {k: os.environ[k] for k in keep if k in os.environ}
+        store_file = self._store_file()
+        if store_file:
+            env[STORE_FILE_ENV] = store_file
         env["CROSSREC_HOME"] = str(self.store.home)
         env["CROSSREC_THREADS"] = str(cpus)
         env["NUMBA_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(cpus)  # the projections too

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from crossrec.errors import StoreError
 from crossrec.runs.heartbeat import RunHeartbeat
 from crossrec.runs.store import PRUNE
 
@@ -21,11 +22,31 @@ class RunCancelled(Exception):
 
 
 class RunLogger:
+    """Metric rows go to the store with one attempt each time (`RunStore.quick`); rows the store
+    could not take (locked, unreachable) are kept and sent with the next ones, so training goes
+    on through a store outage and loses no row. `flush()` at the end waits the full window."""
+
     def __init__(self, heartbeat: RunHeartbeat):
         self.heartbeat = heartbeat
         self.store, self.run_id = heartbeat.store, heartbeat.run_id
+        self._quick = self.store.quick()
+        self.pending: list[tuple] = []
         self.step = 0
         self.embeddings: dict[str, dict] = {}
+
+    def _send(self, rows: list[tuple]) -> None:
+        self.pending += rows
+        try:
+            self._quick.add_metrics(self.run_id, self.pending)
+        except StoreError:
+            return  # kept; the next rows (or flush) send them
+        self.pending = []
+
+    def flush(self) -> None:
+        """Every kept row, waiting through the store's retry window (raises when it stays away)."""
+        if self.pending:
+            self.store.add_metrics(self.run_id, self.pending)
+            self.pending = []
 
     def __call__(self, event: str, payload: dict) -> None:
         now = time.time()
@@ -35,15 +56,13 @@ class RunLogger:
                 self.step = step
                 rows += [(payload["phase"], payload["epoch"], step, name, value, now)
                          for name, value in losses.items()]
-            self.store.add_metrics(self.run_id, rows)
+            self._send(rows)
         elif event == "validation":
-            self.store.add_metrics(self.run_id, [
-                (payload["phase"], payload["epoch"], self.step, f"valid_{k}", payload["metrics"][k], now)
-                for k in ("ndcg@10", "hr@10") if k in payload["metrics"]])
+            self._send([(payload["phase"], payload["epoch"], self.step, f"valid_{k}", payload["metrics"][k], now)
+                        for k in ("ndcg@10", "hr@10") if k in payload["metrics"]])
         elif event == "epoch":
             self.heartbeat.progress = payload["progress"]
-            self.store.add_metrics(self.run_id, [(payload["phase"], payload["epoch"], self.step,
-                                                  EPOCH_SECONDS, payload["seconds"], now)])
+            self._send([(payload["phase"], payload["epoch"], self.step, EPOCH_SECONDS, payload["seconds"], now)])
         elif event == "embeddings":
             self.embeddings[payload["stage"]] = payload["vectors"]
         if self.heartbeat.cancel_flag:

@@ -9,20 +9,68 @@ once, and the busy timeout absorbs the rest.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import secrets
 import socket
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from crossrec.errors import StoreError
+from crossrec.errors import StoreError, StoreUnavailable
 
 CANCEL, PRUNE = 1, 2  # values of runs.cancel_requested
 ACTIVE = ("queued", "running")
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 2_000  # one attempt waits this long on a lock; `retried` goes on for the window
+RETRY_ENV = "CROSSREC_STORE_RETRY_S"
+
+
+def retry_seconds() -> float:
+    """How long a store operation keeps trying through a lock or an outage (default 120 s)."""
+    text = os.environ.get(RETRY_ENV, "120")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise StoreError(f"{RETRY_ENV}={text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+class Transient(Exception):
+    """One attempt met a locked or unreachable store; `retried` tries again."""
+
+
+_nesting = threading.local()
+
+
+def retried(method):
+    """Run a store operation again, with backoff, while the store is locked or unreachable, for
+    the store's retry window; then one line (StoreUnavailable). Only the outermost store call
+    of a thread retries, so a call made inside another is not retried twice."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if getattr(_nesting, "depth", 0):
+            return method(self, *args, **kwargs)
+        _nesting.depth = 1
+        started, pause = time.monotonic(), 0.05
+        try:
+            while True:
+                try:
+                    return method(self, *args, **kwargs)
+                except Transient as err:
+                    waited = time.monotonic() - started
+                    if waited >= self.retry_seconds:
+                        raise StoreUnavailable(f"{err} (waited {waited:.0f} s; {RETRY_ENV} sets how long)") from None
+                time.sleep(min(pause, max(0.0, self.retry_seconds - waited)))
+                pause = min(2.0, pause * 2)
+        finally:
+            _nesting.depth = 0
+    return wrapper
 
 
 def heartbeat_limit() -> float:
@@ -68,10 +116,24 @@ RUN_COLUMNS = ("id", "name", "pair", "pair_name", "method", "settings", "seed", 
                "worker_pid", "worker_host", "cancel_requested", "metrics", "summary", "sweep_id", "trial",
                "executor")
 SWEEP_JSON = ("pair", "space")
+SWEEP_COLUMNS = ("id", "pair", "method", "space", "trials", "sampler", "prune", "sampler_seed", "seed",
+                 "device", "status", "created", "finished", "best_run", "error")
 
 
 def default_home() -> Path:
     return Path(os.environ.get("CROSSREC_HOME", "runs")).resolve()
+
+
+def open_home(home: str | Path | None) -> Path:
+    """The run home as a folder that exists, or one line saying why it cannot be."""
+    path = Path(home).resolve() if home else default_home()
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"the run home {path} (CROSSREC_HOME) is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the run home {path} (CROSSREC_HOME): {err.strerror or err}") from None
+    return path
 
 
 def new_run_id() -> str:
@@ -109,24 +171,53 @@ class RunStore:
     CLAIM_LOCK = ""  # the same for claiming: concurrent claimers must take different rows
     INSERT_IGNORE = "INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
 
-    def __init__(self, home: str | Path | None = None):
-        self.home = Path(home).resolve() if home else default_home()
-        self.home.mkdir(parents=True, exist_ok=True)
+    def __init__(self, home: str | Path | None = None, create: bool = False):
+        """`create`: make a new store file even where run folders show one was lost (recover)."""
+        self.home = open_home(home)
         self.path = self.home / "crossrec.sqlite"
         self.host = socket.gethostname()
+        self.retry_seconds = retry_seconds()
+        if not self.path.exists() and not create and any(self.home.glob("artifacts/*/run.json")):
+            raise self._gone()
         self._migrate()
 
-    def _damaged(self, err: sqlite3.DatabaseError) -> StoreError:
+    def quick(self) -> "RunStore":
+        """The same store, one attempt per call: for a training process that must not wait on
+        the store (it keeps what it could not write and tries again later)."""
+        other = copy.copy(self)
+        other.retry_seconds = 0.0
+        return other
+
+    def _damaged(self, err) -> StoreError:
         return StoreError(f"{self.path}: the run store is damaged ({err}); move that file aside and "
                           f"run `python -m crossrec recover` to rebuild the runs from {self.home / 'artifacts'}")
 
+    def _gone(self) -> StoreError:
+        return StoreError(f"{self.path}: the run store is gone (deleted?) while run folders remain; "
+                          f"`python -m crossrec recover` rebuilds it from {self.home / 'artifacts'}")
+
+    def _operational(self, err: sqlite3.OperationalError) -> Exception:
+        text = str(err).lower()
+        if "locked" in text or "busy" in text:
+            return Transient(f"{self.path}: the run store is locked by another process")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"{self.path}: the run store is read-only (check the file's and its "
+                              f"folder's permissions)")
+        if "unable to open" in text or "disk i/o" in text:
+            return StoreError(f"{self.path}: cannot open the run store ({err})")
+        if "no such table" in text:
+            return self._damaged(err)
+        return StoreError(f"{self.path}: the run store failed ({err})")
+
     @contextmanager
     def _connect(self, immediate: bool = False):
+        if not self.path.exists():  # never silently start an empty store in place of a lost one
+            raise self._gone()
         try:
             with self._transaction(immediate) as con:
                 yield con
-        except sqlite3.OperationalError:
-            raise  # locked, busy: not damage
+        except sqlite3.OperationalError as err:
+            raise self._operational(err) from None
         except sqlite3.DatabaseError as err:
             raise self._damaged(err) from None
 
@@ -147,11 +238,12 @@ class RunStore:
         finally:
             con.close()
 
+    @retried
     def _migrate(self) -> None:
         try:
             self._apply_migrations()
-        except sqlite3.OperationalError:
-            raise
+        except sqlite3.OperationalError as err:
+            raise self._operational(err) from None
         except sqlite3.DatabaseError as err:
             raise self._damaged(err) from None
 
@@ -172,6 +264,10 @@ class RunStore:
 
     @property
     def schema_version(self) -> int:
+        return self._schema_version()
+
+    @retried
+    def _schema_version(self) -> int:
         with self._connect() as con:
             return con.execute("PRAGMA user_version").fetchone()[0]
 
@@ -186,6 +282,7 @@ class RunStore:
         return out
 
     # --- runs ----------------------------------------------------------------------------
+    @retried
     def create_run(self, pair: dict, method: str, settings: dict, seed: int = 0,
                    device: str = "auto", eval_mode: str = "full", name: str | None = None,
                    pair_name: str | None = None, status: str = "queued", sweep_id: str | None = None,
@@ -202,6 +299,7 @@ class RunStore:
         return run_id
 
     # --- sweeps --------------------------------------------------------------------------
+    @retried
     def create_sweep(self, pair: dict, method: str, space: dict, trials: int, sampler: str,
                      prune: bool, sampler_seed: int, seed: int, device: str = "auto",
                      sweep_id: str | None = None) -> str:
@@ -213,6 +311,7 @@ class RunStore:
                          sampler_seed, seed, device, "running", time.time()))
         return sweep_id
 
+    @retried
     def get_sweep(self, sweep_id: str) -> dict | None:
         with self._connect() as con:
             row = con.execute("SELECT * FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
@@ -223,6 +322,7 @@ class RunStore:
             out[key] = json.loads(out[key])
         return out
 
+    @retried
     def list_sweeps(self, statuses=None) -> list[dict]:
         sql, args = "SELECT id FROM sweeps", []
         if statuses:
@@ -232,21 +332,25 @@ class RunStore:
             ids = [r[0] for r in con.execute(sql + " ORDER BY created DESC", args).fetchall()]
         return [self.get_sweep(i) for i in ids]
 
+    @retried
     def finish_sweep(self, sweep_id: str, status: str, best_run: str | None = None,
                      error: str | None = None) -> None:
         with self._connect(immediate=True) as con:
             con.execute("UPDATE sweeps SET status=?, best_run=?, error=?, finished=? WHERE id=? "
                         "AND status='running'", (status, best_run, error, time.time(), sweep_id))
 
+    @retried
     def sweep_runs(self, sweep_id: str) -> list[dict]:
         with self._connect() as con:
             return [self._row(r) for r in con.execute(
                 "SELECT * FROM runs WHERE sweep_id=? ORDER BY trial", (sweep_id,)).fetchall()]
 
+    @retried
     def get_run(self, run_id: str) -> dict | None:
         with self._connect() as con:
             return self._row(con.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone())
 
+    @retried
     def list_runs(self, statuses=None, limit: int | None = None) -> list[dict]:
         sql, args = "SELECT * FROM runs", []
         if statuses:
@@ -258,6 +362,7 @@ class RunStore:
         with self._connect() as con:
             return [self._row(r) for r in con.execute(sql, args).fetchall()]
 
+    @retried
     def claim_next(self, worker_pid: int, executor: str = "local", sweep_id: str | None = None,
                    run_id: str | None = None) -> dict | None:
         """Atomically move the oldest queued run of `executor` (of `sweep_id`, or `run_id` itself,
@@ -279,6 +384,7 @@ class RunStore:
                         "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, row["id"]))
         return self.get_run(row["id"])
 
+    @retried
     def adopt_run(self, run_id: str, pid: int) -> bool:
         """The process that trains a claimed run (a cluster task) becomes its owner; False when
         the run is no longer running (cancelled or failed before the process started)."""
@@ -288,6 +394,7 @@ class RunStore:
                               "WHERE id=? AND status='running'", (now, pid, self.host, run_id))
             return cur.rowcount == 1
 
+    @retried
     def start_run(self, run_id: str, worker_pid: int) -> None:
         """Mark a run running in this process (foreground `train`)."""
         now = time.time()
@@ -295,6 +402,7 @@ class RunStore:
             con.execute("UPDATE runs SET status='running', started=?, heartbeat=?, worker_pid=?, "
                         "worker_host=? WHERE id=?", (now, now, worker_pid, self.host, run_id))
 
+    @retried
     def heartbeat(self, run_id: str, progress: float | None = None) -> bool:
         """Record liveness (and progress); returns whether a cancel was requested."""
         with self._connect(immediate=True) as con:
@@ -306,6 +414,7 @@ class RunStore:
             row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
         return int(row[0]) if row and row[0] else 0
 
+    @retried
     def finish(self, run_id: str, status: str, error: str | None = None,
                metrics: dict | None = None, summary: dict | None = None) -> None:
         """End a run (done/failed/cancelled); only an active run can end, and only once."""
@@ -318,6 +427,7 @@ class RunStore:
                 (status, error, time.time(), json.dumps(metrics) if metrics is not None else None,
                  json.dumps(summary) if summary is not None else None, status, run_id))
 
+    @retried
     def update_summary(self, run_id: str, **fields) -> None:
         """Merge keys into a run's summary (e.g. projections computed after training)."""
         with self._connect(immediate=True) as con:
@@ -326,6 +436,7 @@ class RunStore:
             summary.update(fields)
             con.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
 
+    @retried
     def request_prune(self, run_id: str) -> None:
         """Ask a running trial to stop as pruned (its curve is kept); a queued one ends at once."""
         with self._connect(immediate=True) as con:
@@ -333,6 +444,7 @@ class RunStore:
                         (time.time(), run_id))
             con.execute(f"UPDATE runs SET cancel_requested={PRUNE} WHERE id=? AND status='running'", (run_id,))
 
+    @retried
     def request_cancel(self, run_id: str) -> str | None:
         """Ask a run to stop; a queued run is cancelled at once. Returns its status, None if unknown."""
         with self._connect(immediate=True) as con:
@@ -347,6 +459,7 @@ class RunStore:
                 con.execute("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
             return row["status"]
 
+    @retried
     def beat_owned_runs(self, worker_pid: int) -> None:
         """The worker's heartbeat for the runs it owns, from the claim on (its children beat
         too once they have started; a slow start must not look like a lost run elsewhere)."""
@@ -354,6 +467,7 @@ class RunStore:
             con.execute("UPDATE runs SET heartbeat=? WHERE status='running' AND worker_pid=? "
                         "AND worker_host=?", (time.time(), worker_pid, self.host))
 
+    @retried
     def fail_dead_runs(self, stale_seconds: float | None = None) -> list[str]:
         """Fail running runs whose owner is really gone: on this host, its pid is dead (however
         old the heartbeat: a busy machine delays beats, it does not kill runs); on another
@@ -378,6 +492,7 @@ class RunStore:
                 failed.append(row["id"])
         return failed
 
+    @retried
     def restore_run(self, record: dict) -> bool:
         """Insert a run row saved beside its files (`run.json`) unless the run exists; a run that
         was not finished is failed with the reason. Its metric rows are not in the record."""
@@ -394,12 +509,30 @@ class RunStore:
                               [row[c] for c in columns])
             return cur.rowcount == 1
 
+    @retried
+    def restore_sweep(self, record: dict) -> bool:
+        """Insert a sweep row saved beside the runs unless it exists; a running one is failed."""
+        row = dict(record)
+        if row["status"] == "running":
+            row.update(status="failed", finished=row.get("finished") or time.time(),
+                       error="recovered from its record: the sweep had not finished when the store was lost")
+        for key in SWEEP_JSON:
+            row[key] = json.dumps(row[key])
+        columns = [c for c in SWEEP_COLUMNS if c in row]
+        with self._connect(immediate=True) as con:
+            cur = con.execute(self.INSERT_IGNORE.format(table="sweeps", columns=", ".join(columns),
+                                                        marks=", ".join("?" * len(columns))),
+                              [row[c] for c in columns])
+            return cur.rowcount == 1
+
+    @retried
     def delete_run(self, run_id: str) -> None:
         with self._connect(immediate=True) as con:
             con.execute("DELETE FROM metrics WHERE run_id=?", (run_id,))
             con.execute("DELETE FROM runs WHERE id=?", (run_id,))
 
     # --- metric rows ---------------------------------------------------------------------
+    @retried
     def add_metrics(self, run_id: str, rows: list[tuple]) -> None:
         """rows: (phase, epoch, step, name, value, time)."""
         if rows:
@@ -407,17 +540,20 @@ class RunStore:
                 con.executemany("INSERT INTO metrics (run_id, phase, epoch, step, name, value, time)"
                                 " VALUES (?,?,?,?,?,?,?)", [(run_id, *r) for r in rows])
 
+    @retried
     def metrics(self, run_id: str, after_id: int = 0) -> list[dict]:
         with self._connect() as con:
             return [dict(r) for r in con.execute(
                 "SELECT id, phase, epoch, step, name, value, time FROM metrics WHERE run_id=? "
                 "AND id>? ORDER BY id", (run_id, after_id)).fetchall()]
 
+    @retried
     def count_metrics(self, run_id: str) -> int:
         with self._connect() as con:
             return con.execute("SELECT COUNT(*) FROM metrics WHERE run_id=?", (run_id,)).fetchone()[0]
 
     # --- workers -------------------------------------------------------------------------
+    @retried
     def worker_beat(self, pid: int, info: dict | None = None) -> None:
         now = time.time()
         with self._connect(immediate=True) as con:
@@ -426,10 +562,12 @@ class RunStore:
                         "info=COALESCE(excluded.info, workers.info)",
                         (pid, self.host, now, now, json.dumps(info) if info else None))
 
+    @retried
     def worker_gone(self, pid: int) -> None:
         with self._connect(immediate=True) as con:
             con.execute("DELETE FROM workers WHERE host=? AND pid=?", (self.host, pid))
 
+    @retried
     def live_workers(self, stale_seconds: float | None = None) -> list[dict]:
         """Workers that are alive: on this host, a live process; elsewhere, a fresh heartbeat."""
         stale_seconds = heartbeat_limit() if stale_seconds is None else stale_seconds
@@ -447,6 +585,7 @@ class RunStore:
             alive.append(row)
         return alive
 
+    @retried
     def integrity_ok(self) -> bool:
         with self._connect() as con:
             return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

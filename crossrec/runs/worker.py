@@ -13,6 +13,7 @@ what to launch is `crossrec.scheduling.scheduler`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import json
@@ -23,6 +24,8 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 
+from crossrec.errors import StoreError
+from crossrec.runs.child import EXIT_STORE_GONE
 from crossrec.runs.store import RunStore, pid_alive
 
 CHILD_LOG = "worker-children.log"
@@ -38,6 +41,14 @@ def _die_with_parent(parent: int) -> None:  # runs in the child between fork and
     # A parent killed between fork and prctl sends no signal: the child was re-parented already.
     if os.getppid() != parent:
         os._exit(1)
+
+
+def died_reason(code: int) -> str:
+    if code == EXIT_STORE_GONE:
+        return "the run store stayed locked or unreachable when the run ended: its results could not be recorded"
+    how = f"signal {-code}" if code < 0 else f"exit code {code}"
+    hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
+    return f"the training process died ({how}){hint}"
 
 
 @dataclass
@@ -84,17 +95,16 @@ class LocalLauncher:
         self.active.append(child)
 
     def reap(self) -> None:
-        """Children that ended: a run still running had its process die; it fails with the exit code."""
+        """Children that ended: a run still running had its process die; it fails with the exit
+        code. A child is let go only once the store has heard (it may be away: next round)."""
         for child in list(self.active):
             code = child.process.poll()
             if code is None:
                 continue
-            self.active.remove(child)
-            run = self.store.get_run(child.run_id)
+            run = self.store.quick().get_run(child.run_id)  # raises while the store is away
             if run and run["status"] == "running":
-                how = f"signal {-code}" if code < 0 else f"exit code {code}"
-                hint = " (killed: out of memory?)" if code == -signal.SIGKILL else ""
-                self.store.finish(child.run_id, "failed", error=f"the training process died ({how}){hint}")
+                self.store.quick().finish(child.run_id, "failed", error=died_reason(code))
+            self.active.remove(child)
         for run_id, process in list(self.projecting.items()):
             if process.poll() is not None:
                 del self.projecting[run_id]
@@ -134,7 +144,8 @@ class LocalLauncher:
         for process in self.projecting.values():
             self._kill(process)
         self.spare = None
-        self.reap()
+        with contextlib.suppress(StoreError):  # a store that is away: the next worker's reaper decides
+            self.reap()
 
     @staticmethod
     def _kill(process: subprocess.Popen) -> None:

@@ -14,12 +14,15 @@ default 600): the app starts a worker again at its next launch.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
 
+from crossrec.errors import SettingError, StoreError
 from crossrec.runs.heartbeat import BEAT_SECONDS, Heartbeat
 from crossrec.runs.projections import attempt, needs_projections
 from crossrec.runs.store import ACTIVE, RunStore
@@ -33,7 +36,6 @@ DEFAULT_IDLE_SECONDS = 600.0
 
 
 def idle_seconds_from_env() -> float:
-    from crossrec.errors import SettingError
     text = os.environ.get(IDLE_ENV, str(DEFAULT_IDLE_SECONDS))
     try:
         value = float(text)
@@ -128,43 +130,65 @@ class Scheduler:
         return bool(queued or sweeps or self._projection_candidates())
 
     # --- the loop ------------------------------------------------------------------------
+    def _announce(self) -> None:
+        info = {"concurrency": self.launcher.capacity(), "cores": usable_cores(),
+                "threads_override": os.environ.get("CROSSREC_THREADS"), "executor": self.launcher.kind}
+        self.store.worker_beat(self.pid, info)
+        # devices come from a probe that imports torch: not on the loop's time
+        threading.Thread(target=lambda: self.store.worker_beat(
+            self.pid, {**info, "devices": self.launcher.devices() or []}), daemon=True).start()
+
+    def _round(self, state: dict) -> bool:
+        """One round of the loop; False when the scheduler should leave."""
+        self.launcher.reap()
+        self._launch()
+        if time.time() - state["last"] < BEAT_SECONDS:
+            return True
+        state["last"] = time.time()
+        self.store.fail_dead_runs()
+        self._step_sweeps()
+        self._launch()
+        self._project()
+        if self._work_left():
+            state["idle_since"] = time.time()
+            self.launcher.keep_spare(True)
+        elif self.once:
+            self._project(force=True)  # one last look before leaving
+            return self._work_left()
+        elif self.idle_seconds is not None and time.time() - state["idle_since"] >= self.idle_seconds:
+            return False
+        else:
+            self.launcher.keep_spare(True)  # idle, not for long enough: stay warm
+        return True
+
     def run(self) -> int:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.stop)
-        if self.worker_row:
-            info = {"concurrency": self.launcher.capacity(), "cores": usable_cores(),
-                    "threads_override": os.environ.get("CROSSREC_THREADS"), "executor": self.launcher.kind}
-            self.store.worker_beat(self.pid, info)
-            # devices come from a probe that imports torch: not on the loop's time
-            threading.Thread(target=lambda: self.store.worker_beat(
-                self.pid, {**info, "devices": self.launcher.devices() or []}), daemon=True).start()
         beat = Heartbeat(self._beat).start()  # also while a round waits on a busy store
-        last_round, idle_since = 0.0, time.time()
+        state = {"last": 0.0, "idle_since": time.time()}
+        announced, outage = not self.worker_row, None
         try:
             while not self._stop.is_set():
-                self.launcher.reap()
-                self._launch()
-                if time.time() - last_round >= BEAT_SECONDS:
-                    last_round = time.time()
-                    self.store.fail_dead_runs()
-                    self._step_sweeps()
-                    self._launch()
-                    self._project()
-                    if self._work_left():
-                        idle_since = time.time()
-                        self.launcher.keep_spare(True)
-                    elif self.once:
-                        self._project(force=True)  # one last look before leaving
-                        if not self._work_left():
-                            break
-                    elif self.idle_seconds is not None and time.time() - idle_since >= self.idle_seconds:
+                try:
+                    if not announced:
+                        self._announce()
+                        announced = True
+                    if not self._round(state):
                         break
-                    else:
-                        self.launcher.keep_spare(True)  # idle, not for long enough: stay warm
+                    if outage:
+                        print(f"the run store answers again after {time.time() - outage:.0f} s", file=sys.stderr, flush=True)
+                        outage = None
+                except StoreError as err:  # locked, unreachable, gone: wait for it, never die of it
+                    if outage is None:
+                        outage = time.time()
+                        print(f"waiting for the run store: {err}", file=sys.stderr, flush=True)
+                    state["idle_since"] = time.time()  # an outage is not idleness
+                    self._stop.wait(BEAT_SECONDS)
                 self._stop.wait(POLL_SECONDS)
         finally:
             beat.stop()
             self.launcher.shutdown()
             if self.worker_row:
-                self.store.worker_gone(self.pid)
+                with contextlib.suppress(StoreError):
+                    self.store.worker_gone(self.pid)
         return 0

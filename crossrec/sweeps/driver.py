@@ -15,10 +15,12 @@ from contextlib import contextmanager
 
 from crossrec.data.catalog import synthetic_settings
 from crossrec.errors import SettingError
+from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import ACTIVE, RunStore, new_sweep_id
 from crossrec.sweeps.space import check_space
 
 OBJECTIVE = "ndcg@10"
+MAX_TRIALS = 10_000  # a sweep's ceiling: a typo of extra zeros must not keep a worker busy for ever
 SAMPLERS = ("tpe", "random", "grid")
 
 
@@ -104,16 +106,28 @@ def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: i
         raise SettingError("the grid sampler needs lists (key=a,b,c), not ranges")
     if not any(s["kind"] != "fixed" for s in space.values()):
         raise SettingError("nothing to search: every key of the space is fixed")
-    if trials < 1:
-        raise SettingError(f"--trials must be at least 1, got {trials}")
+    if not 1 <= trials <= MAX_TRIALS:
+        raise SettingError(f"--trials must be between 1 and {MAX_TRIALS:,}, got {trials:,}")
     sweep_id = new_sweep_id()  # the study first: a worker may drive the sweep as soon as its row exists
     study = optuna.create_study(study_name=sweep_id, storage=study_storage(store), direction="maximize")
     defaults = {r["name"]: r["default"] for r in card["settings"]}
     knobs = _knobs(pair)
     if sampler != "grid":  # a grid is the user's explicit values; the defaults may lie off it
         study.enqueue_trial(default_params(space, defaults, knobs), skip_if_exists=True)
-    return store.create_sweep(pair, card["name"], space, trials, sampler, prune, sampler_seed, seed, device,
-                              sweep_id=sweep_id)
+    store.create_sweep(pair, card["name"], space, trials, sampler, prune, sampler_seed, seed, device,
+                       sweep_id=sweep_id)
+    _keep_record(store, sweep_id)
+    return sweep_id
+
+
+def _keep_record(store: RunStore, sweep_id: str) -> None:
+    """The sweep's row beside the run folders, so `recover` restores it with its runs."""
+    ArtifactStore(store.home / "artifacts").save_sweep_record(store.get_sweep(sweep_id))
+
+
+def _finish(store: RunStore, sweep_id: str, status: str, **fields) -> None:
+    store.finish_sweep(sweep_id, status, **fields)
+    _keep_record(store, sweep_id)
 
 
 def _knobs(pair: dict) -> dict:
@@ -157,7 +171,7 @@ def drive(store: RunStore, slots: int, launch=None, sweep_ids: list[str] | None 
             try:
                 _step(store, store.get_sweep(sweep["id"]), slots, launch or store.create_run)
             except Exception as err:  # noqa: BLE001 - a broken sweep must not stop the worker
-                store.finish_sweep(sweep["id"], "failed", error=f"{type(err).__name__}: {err}".splitlines()[0])
+                _finish(store, sweep["id"], "failed", error=f"{type(err).__name__}: {err}".splitlines()[0])
 
 
 def _tell(study, *args, **kwargs) -> None:
@@ -218,7 +232,7 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
     if len(runs) >= sweep["trials"] and not any(r["status"] in ACTIVE for r in runs):
         done = [r for r in runs if r["status"] == "done" and objective(r) is not None]
         best = max(done, key=objective)["id"] if done else None
-        store.finish_sweep(sweep["id"], "done" if best else "failed", best_run=best,
+        _finish(store, sweep["id"], "done" if best else "failed", best_run=best,
                            error=None if best else "no trial finished")
 
 
