@@ -32,28 +32,52 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+class PostgresControl:
+    """Stop and start a test's own PostgreSQL server (an outage, as `pg_ctl -m fast stop`)."""
+
+    def __init__(self, data: str, folder: str, port: int):
+        self.data, self.folder, self.port = data, folder, port
+
+    def _ctl(self, *args) -> None:
+        subprocess.run(_as_server_user([postgres_bin("pg_ctl"), "-D", self.data, *args]),
+                       check=True, capture_output=True, env=server_env())
+
+    def stop(self) -> None:
+        self._ctl("-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        self._ctl("-l", os.path.join(self.folder, "log"), "-w", "-t", "120",
+                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                        "-c fsync=off -c max_connections=200", "start")
+
+
 @contextmanager
-def postgres_server():
-    """Yields the address of a fresh PostgreSQL server on 127.0.0.1 (trust auth, user postgres);
-    the server and its files are gone afterwards."""
-    initdb, pg_ctl = postgres_bin("initdb"), postgres_bin("pg_ctl")
+def postgres_controlled():
+    """Yields (address, PostgresControl) of a fresh PostgreSQL server on 127.0.0.1 (trust auth,
+    user postgres); the server and its files are gone afterwards."""
+    initdb = postgres_bin("initdb")
     folder = tempfile.mkdtemp(prefix="crossrec-pg-")
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data, port = os.path.join(folder, "data"), free_port()
+    control = PostgresControl(data, folder, port)
     try:
         subprocess.run(_as_server_user([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]),
                        check=True, capture_output=True, env=server_env())
-        subprocess.run(_as_server_user([pg_ctl, "-D", data, "-l", os.path.join(folder, "log"), "-w", "-t", "120",
-                                        "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
-                                              "-c fsync=off -c max_connections=200", "start"]),
-                       check=True, capture_output=True, env=server_env())
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        control.start()
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", control
     finally:
         if os.path.exists(os.path.join(data, "postmaster.pid")):
-            subprocess.run(_as_server_user([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]),
+            subprocess.run(_as_server_user([postgres_bin("pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]),
                            capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server():
+    """Yields the address of a fresh PostgreSQL server (see `postgres_controlled`)."""
+    with postgres_controlled() as (url, _):
+        yield url
 
 
 def fresh_database(server_url: str) -> str:

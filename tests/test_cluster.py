@@ -16,6 +16,7 @@ from processes import end_home_processes, home_cmdlines
 
 pytest.importorskip("ray")
 TINY = {"catalog": "synthetic-tiny"}
+PASSWORD = "Ray0nlyS33sAFile"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def ray_address():
 def cluster(home, postgres_url, ray_address, monkeypatch):
     """This test's home on the shared PostgreSQL store, runs executed by the Ray cluster."""
     from servers import fresh_database
-    monkeypatch.setenv("CROSSREC_STORE", fresh_database(postgres_url))
+    # a password in the address (trust auth ignores it): it must never reach a log
+    monkeypatch.setenv("CROSSREC_STORE", fresh_database(postgres_url).replace("postgres@", f"postgres:{PASSWORD}@"))
     monkeypatch.setenv("CROSSREC_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", ray_address)
     store = open_store(home)
@@ -97,3 +99,18 @@ def test_a_sweep_runs_its_trials_on_ray(cluster):
     assert sweep["status"] == "done" and len(runs) == 2, (sweep, [(r["status"], r["error"]) for r in runs])
     assert all(r["executor"] == "ray" and r["status"] == "done" for r in runs)
     assert {r["settings"]["dim"] for r in runs} == {8, 16}
+
+
+def test_the_store_password_never_reaches_rays_logs(cluster, home):
+    from pathlib import Path
+    store, executor = cluster
+    run_id = executor.submit(request(7))
+    wait_until(lambda: store.get_run(run_id)["status"] not in ACTIVE)
+    assert store.get_run(run_id)["status"] == "done"
+    session = Path("/tmp/ray/session_latest").resolve()
+    logs = [p for p in session.rglob("*") if p.is_file() and p.stat().st_size < 200 << 20]
+    assert any("runtime_env" in p.name for p in logs)  # the logs that used to hold it are there
+    leaked = [str(p) for p in logs if PASSWORD.encode() in p.read_bytes()]
+    assert not leaked, leaked
+    address = home / ".store-address"
+    assert address.stat().st_mode & 0o077 == 0  # the file the tasks read is its owner's only

@@ -230,3 +230,34 @@ def test_an_access_code_guards_every_page(home, monkeypatch):
         assert "open sesame" not in json.dumps({k: str(at.session_state[k]) for k in at.session_state})
     finally:
         stop_workers(home)
+
+
+def test_a_run_outlives_a_15_second_postgresql_outage(home, monkeypatch):
+    pytest.importorskip("psycopg")
+    from servers import fresh_database, postgres_bin, postgres_controlled
+    if postgres_bin("initdb") is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    with postgres_controlled() as (server, control):
+        url = fresh_database(server).replace("postgres@", f"postgres:{PASSWORD}@")  # trust auth ignores it
+        monkeypatch.setenv("CROSSREC_STORE", url)
+        training = submit("synthetic-tiny", "--method", "cmf", *LONG[:2], "--set", "epochs=150", "--set", "patience=150")
+        waiting = submit("synthetic-tiny", "--method", "popularity")
+        worker = start_worker("--once")
+        try:
+            store = open_store(home)
+            wait_for(lambda: store.get_run(training)["status"] == "running" and store.count_metrics(training) > 20,
+                     600, "the run to train")
+            control.stop()
+            time.sleep(15)
+            assert worker.poll() is None  # the worker waits for its store
+            control.start()
+            wait_for(lambda: worker.poll() is not None, 900, "the worker to finish both runs")
+            runs = {r["id"]: r for r in store.list_runs()}
+            assert runs[training]["status"] == "done" and runs[waiting]["status"] == "done", \
+                [(r["status"], r["error"]) for r in runs.values()]
+            steps = [m["step"] for m in store.metrics(training) if m["name"] == "loss"]
+            assert len(set(steps)) == len(steps) and steps == sorted(steps)
+        finally:
+            stop(worker)
+        logs = (home / "worker-children.log").read_text() if (home / "worker-children.log").exists() else ""
+        assert PASSWORD not in logs

@@ -42,11 +42,16 @@ def projection_task(run_id: str, home: str) -> int:
     return projections.main(home, run_id)
 
 
+_connecting = threading.Lock()
+
+
 def connect():
-    """This process's Ray driver (started on first use)."""
+    """This process's Ray driver (started on first use; pages and the scheduler thread may ask
+    at the same moment)."""
     import ray
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), log_to_driver=False, configure_logging=False)
+    with _connecting:
+        if not ray.is_initialized():
+            ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), log_to_driver=False, configure_logging=False)
     return ray
 
 
