@@ -3,11 +3,13 @@ in words and numbers, every metric on demand, charts, exports and the print-read
 
 import streamlit as st
 
-from crossrec.analysis.compare_tables import comparison_table, export, headline_table
+from crossrec.analysis.compare_tables import comparison_table, export, headline_table, leaderboard
 from crossrec.viz.compare import metric_bars
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.report import installed_chromium, print_to_pdf, report_html
 from crossrec.runs.open_store import open_store
+from pages.annotations import annotations_editor, tag_filter
+from pages.people import mine_or_everyone
 from pages.state import comparison, store
 from pages.widgets import chart, empty_state, page_setup
 
@@ -19,6 +21,13 @@ if not runs:
                 "pages/train.py", "Go to Train")
     st.stop()
 
+s1, s2, s3 = st.columns([2, 3, 1])
+runs = mine_or_everyone(runs, "compare", s1)
+runs = tag_filter(runs, "compare", s2)
+by_owner = s3.toggle("Leaderboard", help="one row per person: their best experiment on cold users")
+if not runs:
+    st.info("No finished run matches these filters.")
+    st.stop()
 a, b, c, d = st.columns([2, 2, 1, 2])
 pairs = sorted({r["pair_name"].split(" (split")[0] for r in runs})
 pick_pairs = a.multiselect("Pairs", pairs, default=pairs[:1])
@@ -44,6 +53,11 @@ if any(r["eval"] != "full" for r in selected):
                "full ranking (Krichene & Rendle, KDD 2020). Compare like with like.")
 for note in result["notes"]:
     st.warning(note)
+if by_owner:
+    st.subheader("Leaderboard")
+    st.dataframe(leaderboard(selected, result, k), hide_index=True, width="stretch")
+    st.caption("Each person's best experiment by cold users' NDCG@10 (mean over its runs); the owner is a view, "
+               "never part of an experiment's identity, so the experiments are the ones below.")
 for group in result["groups"]:
     st.markdown(f"- {group['headline']}")
 st.table(headline_table(result, k, short=True).set_index("method"))
@@ -53,6 +67,8 @@ st.caption(f"Each row is one experiment: distinct runs with the same pair, metho
            f"Verdicts: {result['test']}.")
 with st.expander("All metrics, seeds and tests"):
     st.dataframe(comparison_table(result, k), hide_index=True, width="stretch")
+with st.expander("Tags, notes and stars"):
+    annotations_editor(selected, "compare")
 left, right = st.columns(2)
 chart(metric_bars(result, f"ndcg@{k}"), where=left)
 chart(metric_bars(result, f"hr@{k}"), where=right)

@@ -11,6 +11,7 @@ from crossrec.errors import DataError
 from crossrec.runs.artifacts import HELDOUT_RANKS, TEST_POINTS, TOP_LISTS
 from crossrec.viz.embeddings import projection_figure
 from pages.state import artifacts, finished_frame, pair_of, store, titles_of
+from pages.people import mine_or_everyone
 from pages.widgets import chart, empty_state, page_setup, run_label, run_picker
 
 page_setup()
@@ -20,6 +21,7 @@ if not runs:
     empty_state("No finished run with recommendation lists yet: train one (e.g. cmf on synthetic).",
                 "pages/train.py", "Go to Train")
     st.stop()
+runs = mine_or_everyone(runs, "explain") or runs  # a person without runs still sees everyone's
 
 first = run_picker(runs)
 ref = json.dumps(first["pair"], sort_keys=True)

@@ -6,6 +6,7 @@ from crossrec.runs.recovery import orphan_runs, recover_runs
 from crossrec.sweeps.demo import demo_sweeps, launch_shift_demo, shift_curve
 from crossrec.viz.compare import shift_figure
 
+from pages.people import mine_or_everyone, session_owner
 from pages.state import ensure_execution, method_cards, store
 from pages.widgets import chart, page_setup, runs_frame
 
@@ -43,7 +44,7 @@ st.write("How much does a shift of tastes between domains cost transfer? cmf, em
          "the synthetic pair with its `shift` knob at 0, 0.25, 0.5, 0.75 and 1, two seeds each "
          "(30 runs, a few minutes on a laptop).")
 if st.button("Run the demo", disabled=bool(demo) and any(store().get_sweep(i)["status"] == "running" for i in demo)):
-    demo = launch_shift_demo(store(), method_cards(), "synthetic")
+    demo = launch_shift_demo(store(), method_cards(), "synthetic", owner=session_owner())
     ensure_execution()
 if demo:
     finished = sum(r["status"] in ("done", "failed") for i in demo for r in store().sweep_runs(i))
@@ -52,7 +53,7 @@ if demo:
     chart(shift_figure(shift_curve(store(), demo)), key="shift-demo")
 
 st.subheader("Recent runs")
-runs = store().list_runs(limit=10)
+runs = mine_or_everyone(store().list_runs(limit=200), "home")[:10]
 if runs:
     st.dataframe(runs_frame(runs), hide_index=True, width="stretch",
                  column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=1)})

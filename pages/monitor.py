@@ -5,8 +5,11 @@ import time
 import pandas as pd
 import streamlit as st
 
+from crossrec.runs.queue import place_and_wait
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
+from pages.annotations import annotations_editor
+from pages.people import may_cancel, mine_or_everyone
 from pages.state import executor, metric_rows, store
 from pages.widgets import chart, empty_state, page_setup, run_label
 
@@ -15,6 +18,10 @@ st.title("Monitor")
 runs = store().list_runs(limit=100)
 if not runs:
     empty_state("No runs yet: launch one on the Train page.", "pages/train.py", "Go to Train")
+    st.stop()
+runs = mine_or_everyone(runs, "monitor") or runs[:0]
+if not runs:
+    st.info("None of these runs is yours yet: launch one on the Train page, or show everyone's.")
     st.stop()
 
 by_id = {r["id"]: r for r in runs}
@@ -26,6 +33,12 @@ smooth = st.slider("Smooth the losses (moving average over steps)", 1, 50, 1,
 
 
 def eta(run) -> str:
+    if run["status"] == "queued":
+        worker = executor().status() or {}
+        place, wait = place_and_wait(store(), run, int((worker.get("info") or {}).get("concurrency", 1)))
+        when = f", starts in about {wait / 60:.0f} min" if wait and wait >= 90 else \
+            (f", starts in about {wait:.0f} s" if wait else "")
+        return f" · place {place} in the queue{when}"
     if run["status"] != "running" or not run["started"] or not run["progress"]:
         return ""
     elapsed = time.time() - run["started"]
@@ -45,7 +58,7 @@ def live_view():
         cols = st.columns([4, 1])
         cols[0].progress(float(run["progress"] or 0.0),
                          text=f"{run_label(run)} · {run['status']}{eta(run)}")
-        if run["status"] in ACTIVE and cols[1].button("Cancel", key=f"cancel-{run_id}"):
+        if run["status"] in ACTIVE and may_cancel(run) and cols[1].button("Cancel", key=f"cancel-{run_id}"):
             executor().cancel(run_id)
             st.toast(f"Cancel requested for {run_id}")
         if run["status"] == "failed":
@@ -64,3 +77,5 @@ def live_view():
 
 if chosen:
     live_view()
+    with st.expander("Tags, notes and stars"):
+        annotations_editor([store().get_run(i) for i in chosen], "monitor")

@@ -3,7 +3,9 @@ then launch the best settings over several seeds."""
 
 import streamlit as st
 
-from crossrec.errors import SettingError
+from crossrec.errors import SettingError, StoreError
+from crossrec.runs.store import owner_cap
+from pages.people import session_owner
 from crossrec.runs.request import validate_request
 from crossrec.sweeps.driver import create_sweep, sweep_report
 from crossrec.viz.compare import parallel_coordinates
@@ -30,9 +32,9 @@ if launch:
     try:
         validate_request(list(cards.values()), ref, name, {})
         st.session_state["sweep_id"] = create_sweep(store(), cards[name], ref, space, int(trials), sampler,
-                                                    prune, 0, 0)
+                                                    prune, 0, 0, owner=session_owner(), cap=owner_cap())
         ensure_execution()
-    except SettingError as err:
+    except (SettingError, StoreError) as err:  # StoreError: past the owner's cap, nothing stored
         st.error(str(err))
 
 sweeps = store().list_sweeps()
@@ -63,10 +65,14 @@ def live():
         n = st.number_input("Seeds for the best settings", 1, 10, 3)
         if st.button("Launch best over these seeds"):
             cards_list = list(cards.values())
-            ids = [executor().submit(validate_request(cards_list, best["pair"], report["method"], best["settings"], k))
-                   for k in range(int(n))]
-            st.session_state["monitor_runs"] = ids
-            st.toast(f"Launched {len(ids)} run(s)")
+            try:
+                ids = [executor().submit(validate_request(cards_list, best["pair"], report["method"], best["settings"],
+                                                          k, owner=session_owner())) for k in range(int(n))]
+            except StoreError as err:
+                st.error(str(err))
+            else:
+                st.session_state["monitor_runs"] = ids
+                st.toast(f"Launched {len(ids)} run(s)")
 
 
 live()

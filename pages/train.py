@@ -5,11 +5,12 @@ import json
 import streamlit as st
 
 from crossrec.data.catalog import pin_split_seed
-from crossrec.errors import DataError, SettingError
+from crossrec.errors import DataError, SettingError, StoreError
 from crossrec.eval.modes import EVAL_MODES
 from crossrec.runs.request import SEED_MAX, validate_request
 from pages.state import current_pair_ref, executor, method_cards, pair_label, pair_of
 from pages.train_form import settings_form
+from pages.people import session_owner
 from pages.widgets import devices, page_setup
 
 page_setup()
@@ -61,11 +62,12 @@ if launch:
         requests = []
         for k in range(int(n_seeds)):
             pair, seed = seeded(k)
-            requests.append(validate_request(list(cards.values()), pair, name, values, seed, device, eval_mode))
-    except (SettingError, DataError) as err:
+            requests.append(validate_request(list(cards.values()), pair, name, values, seed, device, eval_mode,
+                                             session_owner()))
+        ids = [executor().submit(request) for request in requests]
+    except (SettingError, DataError, StoreError) as err:  # StoreError: past the owner's cap, nothing stored
         st.error(str(err))
         st.stop()
-    ids = [executor().submit(request) for request in requests]
     st.session_state["monitor_runs"] = ids
     st.session_state["run_id"] = ids[0]
     st.switch_page("pages/monitor.py")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from crossrec.runs.store import ACTIVE
 from pages.navigation import app_pages
+from pages.people import name_box
 from pages.state import executor, store
 
 VIA_APP = "_crossrec_via_app"  # set by app.py before it runs a page
@@ -27,7 +28,8 @@ def page_setup() -> None:
 
 
 def sidebar() -> None:
-    """Worker and device status, and how many runs are active. Starts nothing."""
+    """The session's name, worker and device status, and how many runs are active. Starts nothing."""
+    name_box()
     with st.sidebar:
         worker = executor().status()
         if worker is None:
@@ -56,7 +58,9 @@ def devices() -> list[dict]:
 
 
 def run_label(run: dict) -> str:
-    return f"{STATUS_ICONS.get(run['status'], '')} {run['method']} · {run['pair_name']} · seed {run['seed']} · {run['id']}"
+    owner = f" · {run['owner']}" if run.get("owner") else ""
+    star = "★ " if run.get("starred") else ""
+    return f"{star}{STATUS_ICONS.get(run['status'], '')} {run['method']} · {run['pair_name']} · seed {run['seed']}{owner} · {run['id']}"
 
 
 def run_picker(runs: list[dict], label: str = "Run") -> dict:
@@ -75,6 +79,8 @@ def runs_frame(runs: list[dict]) -> pd.DataFrame:
         cold = (r.get("metrics") or {}).get("cold") or {}
         warm = (r.get("metrics") or {}).get("warm") or {}
         rows.append({"run": r["id"], "status": f"{STATUS_ICONS.get(r['status'], '')} {r['status']}",
+                     "owner": r.get("owner") or "", "★": "★" if r.get("starred") else "",
+                     "tags": ", ".join(r.get("tags") or []),
                      "method": r["method"], "pair": r["pair_name"], "seed": r["seed"],
                      "progress": float(r["progress"] or 0.0),
                      "cold NDCG@10": cold.get("ndcg@10"), "warm NDCG@10": warm.get("ndcg@10"),

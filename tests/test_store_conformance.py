@@ -134,3 +134,59 @@ def test_workers_and_restore(store):
     assert store.restore_run(record) is False  # already there
     store.delete_run(run_id)
     assert store.restore_run(record) is True and store.get_run(run_id)["status"] == "failed"
+
+
+def test_the_queue_takes_owners_in_turn(store):
+    """Three owners' runs, each owner's queued together: they start one per owner in turn,
+    first come first served within an owner, the owner whose oldest queued run is oldest first."""
+    order = []
+    for owner in ("ann", "bob", "cy"):
+        order += [(owner, store.create_run(TINY, "cmf", {}, seed=k, owner=owner)) for k in range(3)]
+    by_id = dict((run_id, owner) for owner, run_id in order)
+    claimed = []
+    while (run := store.claim_next(4242)) is not None:
+        claimed.append(run["id"])
+    assert [by_id[i] for i in claimed] == ["ann", "bob", "cy"] * 3
+    for owner in ("ann", "bob", "cy"):  # within an owner, in order of submission
+        mine = [i for o, i in order if o == owner]
+        assert [i for i in claimed if by_id[i] == owner] == mine
+    late = store.create_run(TINY, "cmf", {}, owner="dee")  # a newcomer goes before those who had turns
+    again = store.create_run(TINY, "cmf", {}, owner="ann")
+    assert store.claim_next(4242)["id"] == late and store.claim_next(4242)["id"] == again
+
+
+def test_an_owner_past_the_cap_is_refused_and_nothing_is_stored(store):
+    from crossrec.runs.store import OwnerCapError
+    for k in range(2):
+        store.create_run(TINY, "cmf", {}, seed=k, owner="ann", cap=3)
+    store.create_sweep(TINY, "cmf", {}, 2, "tpe", False, 0, 0, owner="ann", cap=3)  # a sweep counts as one
+    store.create_run(TINY, "cmf", {}, owner="ann", sweep_id="sweep-x", trial=0)  # its trials count as none
+    with pytest.raises(OwnerCapError, match="ann already has 3"):
+        store.create_run(TINY, "cmf", {}, seed=9, owner="ann", cap=3)
+    with pytest.raises(OwnerCapError):
+        store.create_sweep(TINY, "cmf", {}, 2, "tpe", False, 0, 0, owner="ann", cap=3)
+    assert len(store.list_runs()) == 3 and len(store.list_sweeps()) == 1
+    store.create_run(TINY, "cmf", {}, owner="bob", cap=3)  # others are not held back
+    first = store.list_runs(("queued",))[-1]
+    store.request_cancel(first["id"])
+    store.create_run(TINY, "cmf", {}, seed=9, owner="ann", cap=3)  # an ended run frees a place
+
+
+def test_tags_notes_and_stars_are_kept(store):
+    run_id = store.create_run(TINY, "cmf", {}, owner="ann")
+    store.annotate(run_id, tags=["demo", "lr-test", "demo"], note="the one to show", starred=True)
+    run = store.get_run(run_id)
+    assert run["tags"] == ["demo", "lr-test"] and run["note"] == "the one to show" and run["starred"] == 1
+    store.annotate(run_id, starred=False)
+    assert store.get_run(run_id)["starred"] == 0 and store.get_run(run_id)["tags"] == ["demo", "lr-test"]
+
+
+def test_monitor_places_a_queued_run_where_the_scheduler_will_take_it(store):
+    from crossrec.runs.queue import fair_order
+    for owner in ("ann", "ann", "bob", "cy", "ann", "bob"):
+        store.create_run(TINY, "cmf", {}, owner=owner)
+    predicted = [r["id"] for r in fair_order(store.list_runs(("queued",)), store.owner_last_started())]
+    taken = []
+    while (run := store.claim_next(7)) is not None:
+        taken.append(run["id"])
+    assert predicted == taken

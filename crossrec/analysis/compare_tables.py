@@ -97,3 +97,24 @@ def export(result: dict, k: int, fmt: str) -> str:
         return table.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1) \
             .to_latex(hrules=True, column_format="l" + "r" * (len(table.columns) - 1))
     raise ValueError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+
+
+def leaderboard(runs: list[dict], result: dict, k: int = 10) -> pd.DataFrame:
+    """One row per owner: their best experiment by cold users' NDCG@K (its group's mean), with
+    its n; experiments keep their identity (a group may hold several people's runs)."""
+    owner_of = {r["id"]: r.get("owner") or "" for r in runs}
+    best: dict[str, dict] = {}
+    for g in result["groups"]:
+        cell = g["cold"][f"ndcg@{k}"]
+        if not g["cold"]["n_users"] or cell["mean"] is None:
+            continue
+        for owner in {owner_of.get(i, "") for i in g["run_ids"]}:
+            if owner not in best or cell["mean"] > best[owner]["mean"]:
+                best[owner] = {"mean": cell["mean"], "group": g}
+    rows = [{"owner": owner or "(no name)", "best method": b["group"]["method"],
+             "settings that differ": ", ".join(f"{n}={v}" for n, v in b["group"]["differing_settings"].items()),
+             f"cold NDCG@{k}": round(b["mean"], 4), "n": b["group"]["n"],
+             "runs of theirs": sum(owner_of.get(i, "") == owner for i in owner_of)}
+            for owner, b in best.items()]
+    return pd.DataFrame(rows).sort_values(f"cold NDCG@{k}", ascending=False).reset_index(drop=True) if rows \
+        else pd.DataFrame(columns=["owner", "best method", f"cold NDCG@{k}", "n"])

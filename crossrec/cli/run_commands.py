@@ -14,6 +14,8 @@ from crossrec.errors import ArtifactError, UsageError
 from crossrec.methods.catalog import all_cards
 from crossrec.runs.request import RunRequest, check_seed, validate_request
 from crossrec.runs.open_store import open_store
+from crossrec.runs.owners import default_owner
+from crossrec.runs.store import owner_cap
 
 TERMINAL = ("done", "failed", "cancelled")
 
@@ -32,7 +34,7 @@ def _request(args) -> RunRequest:
     from crossrec.methods.settings import parse_assignments
     cards = all_cards()
     request = validate_request(cards, pair_ref(args), args.method, parse_assignments(args.set),
-                               args.seed, args.device, args.eval)
+                               args.seed, args.device, args.eval, args.owner or default_owner())
     pair = load_pair(request.pair)
     if next(c for c in cards if c["name"] == request.method)["needs_overlap"]:
         pair.require_overlap(f"method {request.method}")
@@ -99,7 +101,8 @@ def cmd_sweep(args) -> int:
     from crossrec.sweeps.driver import create_sweep, sweep_report
     from crossrec.sweeps.space import full_space, parse_space
     cards = all_cards()
-    request = validate_request(cards, pair_ref(args), args.method, {}, args.seed, args.device, "full")
+    request = validate_request(cards, pair_ref(args), args.method, {}, args.seed, args.device, "full",
+                               args.owner or default_owner())
     card = next(c for c in cards if c["name"] == request.method)
     pair = load_pair(request.pair)
     if card["needs_overlap"]:
@@ -113,7 +116,8 @@ def cmd_sweep(args) -> int:
     kind = executor_kind()
     store = open_store()
     sweep_id = create_sweep(store, card, request.pair, space, args.trials, args.sampler, args.prune,
-                            check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device)
+                            check_seed(args.sampler_seed, "sampler seed"), request.seed, request.device,
+                            owner=request.owner, cap=owner_cap())
     if kind == "local":
         # No projections here: the command ends when its trials do; the app's worker projects later.
         Scheduler(store, LocalLauncher(store, args.concurrency, projections=0), once=True, projections=False).run()
@@ -146,7 +150,8 @@ def cmd_show(args) -> int:
     run = store.get_run(args.run_id)
     if run is None:
         raise UsageError(f"no run {args.run_id!r} in {store.home}")
-    payload = {"run_id": run["id"], "status": run["status"], "error": run["error"],
+    payload = {"run_id": run["id"], "status": run["status"], "error": run["error"], "owner": run.get("owner") or "",
+               "tags": run.get("tags") or [], "note": run.get("note") or "", "starred": bool(run.get("starred")),
                "progress": run["progress"], "method": run["method"], "pair": run["pair_name"],
                "seed": run["seed"], "settings": run["settings"],
                "metrics": run["metrics"] or {}, "summary": run["summary"] or {},
@@ -181,6 +186,7 @@ def cmd_runs(args) -> int:
     store = open_store()
     rows = [{"run_id": r["id"], "status": r["status"], "method": r["method"], "pair": r["pair_name"],
              "seed": r["seed"], "progress": r["progress"], "created": r["created"],
+             "owner": r.get("owner") or "", "started": r["started"],
              "cold_ndcg@10": ((r["metrics"] or {}).get("cold") or {}).get("ndcg@10"),
              "warm_ndcg@10": ((r["metrics"] or {}).get("warm") or {}).get("ndcg@10")}
             for r in store.list_runs()]
@@ -278,6 +284,7 @@ def _add_run_args(p) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--eval", default="full", help="full, sampled:99 or sampled:999")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--owner", help="whose run it is (default: your login name)")
 
 
 def add_commands(sub) -> None:
@@ -300,6 +307,7 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", default="0", help="training seed of every trial")
     p.add_argument("--device", default="auto")
     p.add_argument("--concurrency", type=int, default=1, help="trials trained at once")
+    p.add_argument("--owner", help="whose sweep it is (default: your login name)")
     for name, func, what in (("compare", cmd_compare, "groups, effect sizes and paired tests of finished runs"),
                              ("report", cmd_report, "the print-ready report of finished runs (HTML, PDF)")):
         p = command(sub, name, func, what, json=name == "compare")

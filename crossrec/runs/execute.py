@@ -31,7 +31,7 @@ def stored_request(run: dict) -> RunRequest:
     """The run's request as read back from the store, checked again (a stored run may predate
     today's checks)."""
     return validate_request(all_cards(), run["pair"], run["method"], run["settings"], run["seed"],
-                            run["device"], run["eval"])
+                            run["device"], run["eval"], run.get("owner") or None)
 
 
 def failure_message(err: BaseException) -> str:

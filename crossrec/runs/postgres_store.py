@@ -62,7 +62,7 @@ class _Connection:
 
 class PostgresRunStore(RunStore):
     ROW_LOCK = " FOR UPDATE"
-    CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
+    CLAIM_LOCK = " FOR UPDATE OF q SKIP LOCKED"
     INSERT_IGNORE = "INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
 
     def __init__(self, home: str | Path | None = None, url: str | None = None, create: bool = False):

@@ -9,6 +9,7 @@ from crossrec.data.numbers import strict_int
 from crossrec.errors import SettingError
 from crossrec.eval.modes import parse_mode
 from crossrec.methods.settings import check_values
+from crossrec.runs.owners import check_owner
 from crossrec.train.device import check_device_name
 
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeds both take 0..2^32-1
@@ -30,13 +31,14 @@ class RunRequest:
     seed: int = 0
     device: str = "auto"
     eval_mode: str = "full"
+    owner: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def validate_request(cards: list[dict], pair: dict, method: str, settings: dict | None = None,
-                     seed=0, device: str = "auto", eval_mode: str = "full") -> RunRequest:
+                     seed=0, device: str = "auto", eval_mode: str = "full", owner: str | None = None) -> RunRequest:
     """A checked request, or a SettingError naming the first thing that is wrong."""
     by_name = {c["name"]: c for c in cards}
     if method not in by_name:
@@ -46,4 +48,5 @@ def validate_request(cards: list[dict], pair: dict, method: str, settings: dict 
     typed = check_values(by_name[method]["settings"], settings, method)
     parse_mode(eval_mode)
     return RunRequest(pair=pair, method=method, settings=typed, seed=check_seed(seed),
-                      device=check_device_name(device), eval_mode=eval_mode)
+                      device=check_device_name(device), eval_mode=eval_mode,
+                      owner=check_owner(owner) if owner else "")

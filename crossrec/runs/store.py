@@ -109,15 +109,36 @@ MIGRATIONS = [
     """
     ALTER TABLE runs ADD COLUMN executor TEXT DEFAULT 'local';
     """,
+    """
+    ALTER TABLE runs ADD COLUMN owner TEXT DEFAULT '';
+    ALTER TABLE runs ADD COLUMN tags TEXT DEFAULT '[]';
+    ALTER TABLE runs ADD COLUMN note TEXT DEFAULT '';
+    ALTER TABLE runs ADD COLUMN starred INTEGER DEFAULT 0;
+    ALTER TABLE sweeps ADD COLUMN owner TEXT DEFAULT '';
+    CREATE INDEX runs_owner ON runs(owner, status);
+    """,
 ]
-_JSON_COLUMNS = ("pair", "settings", "metrics", "summary")
+_JSON_COLUMNS = ("pair", "settings", "metrics", "summary", "tags")
 RUN_COLUMNS = ("id", "name", "pair", "pair_name", "method", "settings", "seed", "device", "eval",
                "status", "created", "started", "finished", "heartbeat", "progress", "error",
                "worker_pid", "worker_host", "cancel_requested", "metrics", "summary", "sweep_id", "trial",
-               "executor")
+               "executor", "owner", "tags", "note", "starred")
+CAP_ENV = "CROSSREC_MAX_RUNS_PER_OWNER"
+
+
+def owner_cap() -> int:
+    """Queued plus running runs one owner may hold (a sweep counts as one), default 10."""
+    text = os.environ.get(CAP_ENV, "10")
+    if not text.strip().isdigit() or int(text) < 1:
+        raise StoreError(f"{CAP_ENV}={text!r} is not a whole number of runs (1 or more)")
+    return int(text)
+
+
+class OwnerCapError(StoreError):
+    """An owner asked for more queued and running runs than the cap allows; nothing was stored."""
 SWEEP_JSON = ("pair", "space")
 SWEEP_COLUMNS = ("id", "pair", "method", "space", "trials", "sampler", "prune", "sampler_seed", "seed",
-                 "device", "status", "created", "finished", "best_run", "error")
+                 "device", "status", "created", "finished", "best_run", "error", "owner")
 
 
 def default_home() -> Path:
@@ -162,6 +183,13 @@ def pid_alive(pid: int | None) -> bool:
 
 
 STORE_ENV = "CROSSREC_STORE"  # postgresql://user@host:port/db: the shared store; unset: SQLite
+
+
+# The fair queue: owners take turns. The owner whose last run started longest ago (or who has
+# had none) goes next, then the owner whose oldest queued run is oldest; within an owner, first
+# come first served. Stateless: the order follows from the runs table alone.
+FAIR_ORDER = (" ORDER BY COALESCE(s.last, -1) ASC, (SELECT MIN(o.created) FROM runs o WHERE o.owner = q.owner "
+              "AND o.status='queued') ASC, q.created ASC")
 
 
 class RunStore:
@@ -282,33 +310,67 @@ class RunStore:
         return out
 
     # --- runs ----------------------------------------------------------------------------
+    def _check_cap(self, con, owner: str, cap: int | None, adding: int = 1) -> None:
+        """Refuse (inside the inserting transaction) when `owner` would hold more than `cap`
+        queued and running runs; a running sweep counts as one run, its trials as none."""
+        if cap is None:
+            return
+        runs = con.execute("SELECT COUNT(*) FROM runs WHERE owner=? AND status IN ('queued','running') "
+                           "AND sweep_id IS NULL", (owner,)).fetchone()[0]
+        sweeps = con.execute("SELECT COUNT(*) FROM sweeps WHERE owner=? AND status='running'", (owner,)).fetchone()[0]
+        if runs + sweeps + adding > cap:
+            raise OwnerCapError(f"{owner or 'this user'} already has {runs + sweeps} run(s) and sweep(s) queued "
+                                f"or running, and the limit is {cap} ({CAP_ENV}); wait for some to end")
+
+    @retried
+    def check_cap(self, owner: str, cap: int | None) -> None:
+        """Refuse now what `create_run`/`create_sweep` would refuse (before other files are written)."""
+        with self._connect() as con:
+            self._check_cap(con, owner, cap)
+
     @retried
     def create_run(self, pair: dict, method: str, settings: dict, seed: int = 0,
                    device: str = "auto", eval_mode: str = "full", name: str | None = None,
                    pair_name: str | None = None, status: str = "queued", sweep_id: str | None = None,
-                   trial: int | None = None, executor: str = "local") -> str:
-        """A new run; `executor` says who runs it: 'local' runs are claimed by local workers only."""
+                   trial: int | None = None, executor: str = "local", owner: str = "",
+                   cap: int | None = None) -> str:
+        """A new run; `executor` says who runs it: 'local' runs are claimed by local workers only.
+        `cap`: refuse (storing nothing) when its owner already holds that many active runs."""
         run_id = new_run_id()
         with self._connect(immediate=True) as con:
+            self._check_cap(con, owner, cap)
             con.execute(
                 "INSERT INTO runs (id, name, pair, pair_name, method, settings, seed, device, eval,"
-                " status, created, sweep_id, trial, executor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " status, created, sweep_id, trial, executor, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, name or f"{method} s{seed}", json.dumps(pair), pair_name or pair_label(pair),
                  method, json.dumps(settings), seed, device, eval_mode, status, time.time(), sweep_id, trial,
-                 executor))
+                 executor, owner))
         return run_id
+
+    @retried
+    def annotate(self, run_id: str, tags: list[str] | None = None, note: str | None = None,
+                 starred: bool | None = None) -> None:
+        """A run's tags, note and star (what people keep about a run; never part of its identity)."""
+        with self._connect(immediate=True) as con:
+            if tags is not None:
+                con.execute("UPDATE runs SET tags=? WHERE id=?", (json.dumps(sorted(set(tags))), run_id))
+            if note is not None:
+                con.execute("UPDATE runs SET note=? WHERE id=?", (note, run_id))
+            if starred is not None:
+                con.execute("UPDATE runs SET starred=? WHERE id=?", (int(starred), run_id))
 
     # --- sweeps --------------------------------------------------------------------------
     @retried
     def create_sweep(self, pair: dict, method: str, space: dict, trials: int, sampler: str,
                      prune: bool, sampler_seed: int, seed: int, device: str = "auto",
-                     sweep_id: str | None = None) -> str:
+                     sweep_id: str | None = None, owner: str = "", cap: int | None = None) -> str:
         sweep_id = sweep_id or new_sweep_id()
         with self._connect(immediate=True) as con:
+            self._check_cap(con, owner, cap)
             con.execute("INSERT INTO sweeps (id, pair, method, space, trials, sampler, prune, sampler_seed,"
-                        " seed, device, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        " seed, device, status, created, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (sweep_id, json.dumps(pair), method, json.dumps(space), trials, sampler, int(prune),
-                         sampler_seed, seed, device, "running", time.time()))
+                         sampler_seed, seed, device, "running", time.time(), owner))
         return sweep_id
 
     @retried
@@ -346,6 +408,13 @@ class RunStore:
                 "SELECT * FROM runs WHERE sweep_id=? ORDER BY trial", (sweep_id,)).fetchall()]
 
     @retried
+    def owner_last_started(self) -> dict[str, float]:
+        """Each owner's latest run start (what the fair queue orders owners by)."""
+        with self._connect() as con:
+            return {r[0] or "": r[1] for r in con.execute(
+                "SELECT owner, MAX(started) FROM runs WHERE started IS NOT NULL GROUP BY owner").fetchall()}
+
+    @retried
     def get_run(self, run_id: str) -> dict | None:
         with self._connect() as con:
             return self._row(con.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone())
@@ -365,18 +434,19 @@ class RunStore:
     @retried
     def claim_next(self, worker_pid: int, executor: str = "local", sweep_id: str | None = None,
                    run_id: str | None = None) -> dict | None:
-        """Atomically move the oldest queued run of `executor` (of `sweep_id`, or `run_id` itself,
+        """Atomically move the next queued run of `executor` (of `sweep_id`, or `run_id` itself,
         when given) to running, owned by `worker_pid` on this host, and return it (None when
-        there is none)."""
-        sql = ("SELECT id FROM runs WHERE status='queued' AND cancel_requested=0 "
-               "AND COALESCE(executor, 'local')=?")
+        there is none). The next run is the fair queue's (FAIR_ORDER)."""
+        sql = ("SELECT q.id AS id FROM runs q LEFT JOIN (SELECT owner, MAX(started) AS last FROM runs "
+               "WHERE started IS NOT NULL GROUP BY owner) s ON s.owner = q.owner "
+               "WHERE q.status='queued' AND q.cancel_requested=0 AND COALESCE(q.executor, 'local')=?")
         args: list = [executor]
         for column, value in (("sweep_id", sweep_id), ("id", run_id)):
             if value is not None:
-                sql += f" AND {column}=?"
+                sql += f" AND q.{column}=?"
                 args.append(value)
         with self._connect(immediate=True) as con:
-            row = con.execute(sql + " ORDER BY created LIMIT 1" + self.CLAIM_LOCK, args).fetchone()
+            row = con.execute(sql + FAIR_ORDER + " LIMIT 1" + self.CLAIM_LOCK, args).fetchone()
             if row is None:
                 return None
             now = time.time()

@@ -15,7 +15,7 @@ import threading
 
 from crossrec.errors import SettingError
 from crossrec.runs.request import RunRequest
-from crossrec.runs.store import RunStore
+from crossrec.runs.store import RunStore, owner_cap
 from crossrec.runs.worker import ensure_worker
 from crossrec.scheduling.scheduler import Scheduler, Scope
 
@@ -45,8 +45,9 @@ class LocalExecutor:
         return ensure_worker(self.store)
 
     def submit(self, request: RunRequest, start: bool = True) -> str:
-        """Queue a run; `start=False` (the CLI's `submit`) leaves starting a worker to the caller."""
-        run_id = self.store.create_run(**request.as_dict(), executor=self.kind)
+        """Queue a run (refused, storing nothing, past its owner's cap); `start=False` (the CLI's
+        `submit`) leaves starting a worker to the caller."""
+        run_id = self.store.create_run(**request.as_dict(), executor=self.kind, cap=owner_cap())
         if start:
             self.ensure_running()
         return run_id
@@ -79,7 +80,7 @@ class RayExecutor:
         return self.status()
 
     def submit(self, request: RunRequest, start: bool = True) -> str:
-        run_id = self.store.create_run(**request.as_dict(), executor=self.kind)
+        run_id = self.store.create_run(**request.as_dict(), executor=self.kind, cap=owner_cap())
         if start:
             self.ensure_running()
         return run_id

@@ -19,7 +19,7 @@ DEMO_FILE = "demo_shift.json"  # the demo's sweep ids, kept in the run home
 
 
 def launch_shift_demo(store: RunStore, cards: list[dict], pair: str = "synthetic", methods=METHODS,
-                      shifts=SHIFTS, seeds=SEEDS, fixed: dict | None = None) -> list[str]:
+                      shifts=SHIFTS, seeds=SEEDS, fixed: dict | None = None, owner: str = "") -> list[str]:
     """One grid sweep over `shift` per method and seed; returns their ids (also kept in the home)."""
     by_name = {c["name"]: c for c in cards}
     space_shift = {"kind": "choice", "choices": list(shifts), "target": "knob"}
@@ -29,7 +29,7 @@ def launch_shift_demo(store: RunStore, cards: list[dict], pair: str = "synthetic
                                           for k, v in (fixed or {}).items() if method != "popularity"}}
         for seed in seeds:
             ids.append(create_sweep(store, by_name[method], {"catalog": pair}, space, len(shifts), "grid",
-                                    False, 0, seed))
+                                    False, 0, seed, owner=owner))
     (store.home / DEMO_FILE).write_text(json.dumps(ids))
     return ids
 

@@ -95,8 +95,10 @@ def default_params(space: dict, defaults: dict, knobs: dict) -> dict:
 
 
 def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: int, sampler: str,
-                 prune: bool, sampler_seed: int, seed: int, device: str = "auto") -> str:
-    """Store the sweep and its study; the defaults are enqueued as trial 0."""
+                 prune: bool, sampler_seed: int, seed: int, device: str = "auto", owner: str = "",
+                 cap: int | None = None) -> str:
+    """Store the sweep and its study; the defaults are enqueued as trial 0. `cap`: refused
+    (storing nothing) when its owner already holds that many queued or running runs."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     check_space(card["settings"], space)
@@ -108,6 +110,7 @@ def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: i
         raise SettingError("nothing to search: every key of the space is fixed")
     if not 1 <= trials <= MAX_TRIALS:
         raise SettingError(f"--trials must be between 1 and {MAX_TRIALS:,}, got {trials:,}")
+    store.check_cap(owner, cap)  # before the study is written
     sweep_id = new_sweep_id()  # the study first: a worker may drive the sweep as soon as its row exists
     study = optuna.create_study(study_name=sweep_id, storage=study_storage(store), direction="maximize")
     defaults = {r["name"]: r["default"] for r in card["settings"]}
@@ -115,7 +118,7 @@ def create_sweep(store: RunStore, card: dict, pair: dict, space: dict, trials: i
     if sampler != "grid":  # a grid is the user's explicit values; the defaults may lie off it
         study.enqueue_trial(default_params(space, defaults, knobs), skip_if_exists=True)
     store.create_sweep(pair, card["name"], space, trials, sampler, prune, sampler_seed, seed, device,
-                       sweep_id=sweep_id)
+                       sweep_id=sweep_id, owner=owner, cap=cap)
     _keep_record(store, sweep_id)
     return sweep_id
 
@@ -226,7 +229,7 @@ def _step(store: RunStore, sweep: dict, slots: int, launch) -> None:
         trial = study.ask(distributions)
         pair, settings = trial_request(sweep, trial.params)
         run_id = launch(pair, sweep["method"], settings, seed=sweep["seed"], device=sweep["device"],
-                        sweep_id=sweep["id"], trial=trial.number)
+                        sweep_id=sweep["id"], trial=trial.number, owner=sweep.get("owner") or "")
         runs.append(store.get_run(run_id))
         active += 1
     if len(runs) >= sweep["trials"] and not any(r["status"] in ACTIVE for r in runs):
