@@ -3,6 +3,7 @@ then launch the best settings over several seeds."""
 
 import streamlit as st
 
+from crossrec.data.catalog import is_synthetic
 from crossrec.errors import SettingError, StoreError
 from crossrec.runs.store import owner_cap
 from pages.people import session_owner
@@ -22,7 +23,7 @@ st.caption(f"Pair: **{pair_label(ref)}** (change it on the Data page). Trials ar
            "NDCG@10 only; the best trial's test metrics are shown once the sweep is done.")
 name = st.selectbox("Method", list(cards), index=list(cards).index("cmf"))
 with st.form("sweep"):
-    space = space_form(cards[name], ref.get("catalog", "").startswith("synthetic"))
+    space = space_form(cards[name], is_synthetic(ref))
     a, b, c = st.columns(3)
     trials = a.number_input("Trials", 1, 200, 8)
     sampler = b.selectbox("Sampler", ["tpe", "random", "grid"])

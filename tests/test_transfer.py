@@ -38,6 +38,20 @@ def test_transfer_methods_beat_baselines_on_cold_users(pair, baseline, method, s
     assert got > 1.1 * baseline, f"{method}: cold NDCG@10 {got:.4f} vs baseline {baseline:.4f}"
 
 
+@pytest.fixture(scope="module")
+def lecture():
+    """The lecture pair with every method's *default* run (what a class sees in a demo)."""
+    pair = load_pair("lecture")
+    return pair, max(cold_ndcg(pair, "popularity")[0], cold_ndcg(pair, "target_only")[0])
+
+
+@pytest.mark.parametrize("method", ["cmf", "finetune", "emcdr", "ptupcdr", "dann", "vae", "distill", "conet"])
+def test_on_the_lecture_pair_every_transfer_method_beats_both_baselines_with_its_defaults(lecture, method):
+    pair, baseline = lecture
+    got, _ = cold_ndcg(pair, method)
+    assert got > 1.1 * baseline, f"{method}: cold NDCG@10 {got:.4f} vs baseline {baseline:.4f}"
+
+
 def test_conet_beats_baselines_on_the_default_pair():
     """CoNet's MLP towers need more data than the small pair above gives them."""
     full = load_pair("synthetic")

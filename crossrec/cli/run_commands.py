@@ -108,7 +108,8 @@ def cmd_sweep(args) -> int:
     if card["needs_overlap"]:
         pair.require_overlap(f"method {request.method}")
     pair.require_test_users()
-    synthetic = request.pair.get("catalog", "").startswith("synthetic")
+    from crossrec.data.catalog import is_synthetic
+    synthetic = is_synthetic(request.pair)
     given = parse_space(card["settings"], args.space, knobs_allowed=synthetic)
     space = full_space(card["settings"], given, search_defaults=not given)
     if args.concurrency < 1:

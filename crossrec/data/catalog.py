@@ -32,7 +32,15 @@ SCENARIOS = {
     "synthetic-hard": ({"shift": 0.8}, "Strong domain shift: little carries over."),
     "synthetic-tiny": ({"users": 400, "source_items": 150, "target_items": 120, "density": 0.06},
                        "Tiny pair for quick demos and tests (trains in a second)."),
+    "lecture": ({"users": 1200, "source_items": 400, "target_items": 300, "density": 0.03},
+                "Made for live demos in a lecture: every method's default run finishes in well under "
+                "30 s on a 2-core CPU, and transfer still clearly beats the baselines on cold users."),
 }
+
+
+def is_synthetic(ref: dict) -> bool:
+    """Whether a pair reference names a synthetic scenario (whose knobs a sweep may search)."""
+    return ref.get("catalog", "").split(":")[0] in SCENARIOS
 
 
 def data_dir() -> Path:

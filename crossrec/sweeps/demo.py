@@ -1,4 +1,5 @@
 """The teaching sweep "transfer vs domain shift": cmf, emcdr and popularity on a synthetic pair
+(the `lecture` scenario by default, sized for a live demo)
 whose `shift` knob goes from 0 (same tastes in both domains) to 1 (unrelated tastes), a grid
 sweep per method and seed; the curve is cold NDCG@10 against shift, mean ± std over seeds."""
 
@@ -18,7 +19,7 @@ SEEDS = (0, 1)
 DEMO_FILE = "demo_shift.json"  # the demo's sweep ids, kept in the run home
 
 
-def launch_shift_demo(store: RunStore, cards: list[dict], pair: str = "synthetic", methods=METHODS,
+def launch_shift_demo(store: RunStore, cards: list[dict], pair: str = "lecture", methods=METHODS,
                       shifts=SHIFTS, seeds=SEEDS, fixed: dict | None = None, owner: str = "") -> list[str]:
     """One grid sweep over `shift` per method and seed; returns their ids (also kept in the home)."""
     by_name = {c["name"]: c for c in cards}

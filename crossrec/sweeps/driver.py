@@ -13,7 +13,7 @@ import functools
 import math
 from contextlib import contextmanager
 
-from crossrec.data.catalog import synthetic_settings
+from crossrec.data.catalog import is_synthetic, synthetic_settings
 from crossrec.errors import SettingError
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.store import ACTIVE, RunStore, new_sweep_id
@@ -135,7 +135,7 @@ def _finish(store: RunStore, sweep_id: str, status: str, **fields) -> None:
 
 def _knobs(pair: dict) -> dict:
     name = pair.get("catalog", "")
-    if not name.startswith("synthetic"):
+    if not is_synthetic(pair):
         return {}
     s = synthetic_settings(name)
     return {k: getattr(s, k) for k in s.RANGES}

@@ -1,0 +1,128 @@
+"""A class on one server, with real browsers: N Chromium sessions (one browser, one context
+each: separate Streamlit sessions) name themselves `student-K`, pick the lecture pair, launch two
+runs, watch Monitor until both are done and open Compare.
+
+    python bench/classroom.py --sessions 20 --json [--ray]
+
+Prints {"sessions", "runs_submitted", "runs_done", "runs_lost", "page_p50_s", "page_p95_s",
+"first_start_wait_max_s", "seconds"}. A page time runs from a click in the sidebar to the page's
+content drawn with Streamlit's running indicator gone; the first-start wait from a student's
+Launch click to their first run's start (as the store recorded it); `seconds` is the whole
+bench. `--ray`: a local Ray cluster and a PostgreSQL store (tests/servers.py) instead of the
+local worker. No access or teacher code is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from crossrec.runs.open_store import open_store  # noqa: E402
+
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')"
+TIMEOUT_MS = 900_000
+
+
+async def settle(page) -> None:
+    await page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
+
+
+async def to_page(page, name: str, times: list[float]) -> None:
+    started = time.perf_counter()
+    await page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
+    await page.wait_for_timeout(200)  # the click's rerun starts
+    await settle(page)
+    times.append(time.perf_counter() - started)
+
+
+async def student(browser, url: str, k: int, times: list[float], launched: dict) -> None:
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    page = await context.new_page()
+    try:
+        await page.goto(url, timeout=TIMEOUT_MS)
+        await page.locator("[data-testid='stSidebarNav']").wait_for(timeout=TIMEOUT_MS)
+        await settle(page)
+        name = page.get_by_role("textbox", name="Your name")
+        await name.fill(f"student-{k}")
+        await name.press("Enter")
+        await page.wait_for_function(f"() => location.search.includes('name=student-{k}')", timeout=TIMEOUT_MS)
+        await settle(page)
+        await to_page(page, "Data", times)
+        await page.get_by_role("combobox").first.click()
+        await page.get_by_role("option", name="lecture").first.click()
+        await settle(page)
+        await page.get_by_role("button", name="Use this pair for training").click()
+        await settle(page)
+        await to_page(page, "Train", times)
+        seeds = page.get_by_role("spinbutton", name="Seeds")
+        await seeds.fill("2")
+        launched[k] = time.time()
+        await page.get_by_role("button", name="Launch").click()
+        await page.get_by_text("live refresh is paused").first.wait_for(timeout=TIMEOUT_MS)
+        await to_page(page, "Compare", times)
+    finally:
+        await context.close()
+
+
+async def classroom(url: str, sessions: int) -> tuple[list[float], dict]:
+    from playwright.async_api import async_playwright
+    times, launched = [], {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            await asyncio.gather(*(student(browser, url, k, times, launched) for k in range(1, sessions + 1)))
+        finally:
+            await browser.close()
+    return times, launched
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--ray", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        home, data = Path(tmp) / "home", Path(tmp) / "data"
+        home.mkdir()
+        data.mkdir()
+        os.environ["CROSSREC_HOME"] = str(home)
+        if args.ray:
+            from servers import fresh_database, postgres_server, ray_cluster
+            os.environ["CROSSREC_STORE"] = fresh_database(stack.enter_context(postgres_server()))
+            os.environ["RAY_ADDRESS"] = stack.enter_context(ray_cluster(cpus=2))
+            os.environ["CROSSREC_EXECUTOR"] = "ray"
+        url = stack.enter_context(running_app(home, data))
+        times, launched = asyncio.run(classroom(url, args.sessions))
+        runs = open_store(home).list_runs()
+    first_waits = []
+    for k, clicked in launched.items():
+        starts = sorted(r["started"] for r in runs if r.get("owner") == f"student-{k}" and r.get("started"))
+        if starts:
+            first_waits.append(starts[0] - clicked)
+    done = sum(r["status"] == "done" for r in runs)
+    figures = {"sessions": args.sessions, "runs_submitted": len(runs), "runs_done": done,
+               "runs_lost": len(runs) - done,
+               "page_p50_s": round(statistics.median(times), 2),
+               "page_p95_s": round(statistics.quantiles(times, n=20)[18], 2) if len(times) >= 2 else None,
+               "first_start_wait_max_s": round(max(first_waits), 1) if first_waits else None,
+               "seconds": round(time.perf_counter() - started, 1)}
+    print(json.dumps(figures) if args.json else "\n".join(f"{k:24} {v}" for k, v in figures.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
