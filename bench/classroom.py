@@ -49,6 +49,7 @@ async def to_page(page, name: str, times: list[float]) -> None:
 
 async def student(browser, url: str, k: int, times: list[float], launched: dict) -> None:
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)  # twenty sessions on two cores: nothing is quick
     page = await context.new_page()
     try:
         await page.goto(url, timeout=TIMEOUT_MS)

@@ -572,9 +572,13 @@ class RunStore:
                        error="recovered from its folder: the run had not finished when the store was lost")
         for key in _JSON_COLUMNS:
             row[key] = json.dumps(row[key]) if row.get(key) is not None else None
-        columns = [c for c in RUN_COLUMNS if c in row]
+        return self._insert_missing("runs", RUN_COLUMNS, row)
+
+    def _insert_missing(self, table: str, known: tuple, row: dict) -> bool:
+        """Insert a restored row unless its id is taken; whether it was inserted."""
+        columns = [c for c in known if c in row]
         with self._connect(immediate=True) as con:
-            cur = con.execute(self.INSERT_IGNORE.format(table="runs", columns=", ".join(columns),
+            cur = con.execute(self.INSERT_IGNORE.format(table=table, columns=", ".join(columns),
                                                         marks=", ".join("?" * len(columns))),
                               [row[c] for c in columns])
             return cur.rowcount == 1
@@ -588,12 +592,7 @@ class RunStore:
                        error="recovered from its record: the sweep had not finished when the store was lost")
         for key in SWEEP_JSON:
             row[key] = json.dumps(row[key])
-        columns = [c for c in SWEEP_COLUMNS if c in row]
-        with self._connect(immediate=True) as con:
-            cur = con.execute(self.INSERT_IGNORE.format(table="sweeps", columns=", ".join(columns),
-                                                        marks=", ".join("?" * len(columns))),
-                              [row[c] for c in columns])
-            return cur.rowcount == 1
+        return self._insert_missing("sweeps", SWEEP_COLUMNS, row)
 
     @retried
     def delete_run(self, run_id: str) -> None:
