@@ -209,7 +209,7 @@ def test_explain_a_cold_user_side_by_side_with_popularity(app, home):
                   .astype(int))[:len(ranks)] == ranks
     figures = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
     assert len(figures) == 2 and all(any(t.get("name") == "this user" for t in f["data"]) for f in figures)
-    app.radio[0].set_value("warm").run()
+    next(r for r in app.radio if r.label == "Test users").set_value("warm").run()
     next(b for b in app.button if b.label == "A random warm user").click().run()
     assert not app.exception
     warm = set(held.loc[held["group"] == "warm", "user"])
