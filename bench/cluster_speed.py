@@ -86,6 +86,7 @@ def ray_figures(runs: int, home: Path, postgres_url: str, ray_address: str) -> d
     asked = time.time()
     executor.cancel(stopped)
     wait(lambda: store.get_run(stopped)["status"] != "running")
+    executor.stop()
     return {"wall_s": wall, "kill_to_failed_s": kill_latency, "failed_with": store.get_run(doomed)["error"],
             "cancel_to_cancelled_s": time.time() - asked, "cancel_status": store.get_run(stopped)["status"]}
 

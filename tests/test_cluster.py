@@ -35,7 +35,9 @@ def cluster(home, postgres_url, ray_address, monkeypatch):
     monkeypatch.setenv("CROSSREC_EXECUTOR", "ray")
     monkeypatch.setenv("RAY_ADDRESS", ray_address)
     store = open_store(home)
-    yield store, make_executor(store)
+    executor = make_executor(store)
+    yield store, executor
+    executor.stop()  # its scheduler thread must not outlive the cluster
     end_home_processes(home)  # Ray keeps idle workers of this home's environment: end them
 
 

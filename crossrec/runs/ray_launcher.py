@@ -43,15 +43,20 @@ def projection_task(run_id: str, home: str) -> int:
 
 
 _connecting = threading.Lock()
+_connected = threading.Event()  # this process has been a Ray driver
 
 
 def connect():
     """This process's Ray driver (started on first use; pages and the scheduler thread may ask
-    at the same moment)."""
+    at the same moment). Once shut down it stays down: a thread that reconnected to a cluster
+    being stopped would have Ray end the whole process."""
     import ray
     with _connecting:
         if not ray.is_initialized():
+            if _connected.is_set():
+                raise RuntimeError("this process's Ray driver was shut down")
             ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), log_to_driver=False, configure_logging=False)
+            _connected.set()
     return ray
 
 

@@ -60,6 +60,9 @@ class LocalExecutor:
         live = self.store.live_workers()
         return live[0] if live else None
 
+    def stop(self) -> None:
+        """The worker is its own process: it leaves when idle."""
+
 
 class RayExecutor:
     kind = "ray"
@@ -74,10 +77,20 @@ class RayExecutor:
         """This process's scheduler thread over the cluster (started once)."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                scheduler = Scheduler(self.store, self.launcher, worker_row=False)
-                self._thread = threading.Thread(target=scheduler.run, daemon=True, name="crossrec-ray-scheduler")
+                self._scheduler = Scheduler(self.store, self.launcher, worker_row=False)
+                self._thread = threading.Thread(target=self._scheduler.run, daemon=True,
+                                                name="crossrec-ray-scheduler")
                 self._thread.start()
         return self.status()
+
+    def stop(self) -> None:
+        """End the scheduler thread before the cluster goes away (Ray ends a driver process
+        whose cluster vanished under a running thread)."""
+        with self._lock:
+            if self._thread is not None:
+                self._scheduler.stop()
+                self._thread.join(timeout=60)
+                self._thread = None
 
     def submit(self, request: RunRequest, start: bool = True) -> str:
         run_id = self.store.create_run(**request.as_dict(), executor=self.kind, cap=owner_cap())
