@@ -5,7 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from crossrec.runs.queue import place_and_wait
+from crossrec.runs.queue import queue_estimates
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
 from pages.annotations import annotations_editor
@@ -32,10 +32,15 @@ smooth = st.slider("Smooth the losses (moving average over steps)", 1, 50, 1,
                    help="1 shows every step as recorded; validation points are never smoothed")
 
 
-def eta(run) -> str:
-    if run["status"] == "queued":
-        worker = executor().status() or {}
-        place, wait = place_and_wait(store(), run, int((worker.get("info") or {}).get("concurrency", 1)))
+# Each tick is a script run on the server and a redraw in the browser, for every session watching
+# (docs/BENCHMARKS.md, "A class on one server"): often while a run trains or is next in line,
+# seldom while it waits further back.
+REFRESH_S = {"running": 2.0, "next": 2.0, "queued": 5.0}
+
+
+def eta(run, estimates: dict) -> str:
+    if run["status"] == "queued" and run["id"] in estimates:
+        place, wait = estimates[run["id"]]
         when = f", starts in about {wait / 60:.0f} min" if wait and wait >= 90 else \
             (f", starts in about {wait:.0f} s" if wait else "")
         return f" · place {place} in the queue{when}"
@@ -45,37 +50,69 @@ def eta(run) -> str:
     return f" · about {max(0.0, elapsed / run['progress'] - elapsed):.0f} s left"
 
 
-def any_active() -> bool:
-    return any(store().get_run(i)["status"] in ACTIVE for i in chosen)
+def queue_slots() -> int:
+    return int(((executor().status() or {}).get("info") or {}).get("concurrency", 1))
 
 
-@st.fragment(run_every=1.0 if chosen and any_active() else None)
-def live_view():
-    frames, labels = [], {}
-    for run_id in chosen:
-        run = store().get_run(run_id)
-        labels[run_id] = f"{run['method']} s{run['seed']}"
+def chosen_runs() -> list[dict]:
+    """The chosen runs as stored now, in one read."""
+    found = store().get_runs(chosen)
+    return [found[i] for i in chosen if i in found]
+
+
+def live_state(runs: list[dict]) -> tuple[str | None, dict]:
+    """How often the page refreshes, and the queued runs' estimates: "running" while a chosen run
+    trains, "next" while one is about to start, "queued" while they wait further back, None when
+    none is active."""
+    queued = [r for r in runs if r["status"] == "queued"]
+    slots = queue_slots() if queued else 1
+    estimates = queue_estimates(store(), slots) if queued else {}
+    if any(r["status"] == "running" for r in runs):
+        return "running", estimates
+    if any(estimates.get(r["id"], (slots + 1,))[0] <= slots for r in queued):
+        return "next", estimates
+    return ("queued" if queued else None), estimates
+
+
+ticking = live_state(chosen_runs())[0]
+
+
+@st.fragment(run_every=REFRESH_S.get(ticking))
+def progress_view():
+    runs = chosen_runs()
+    state, estimates = live_state(runs)
+    for run in runs:
         cols = st.columns([4, 1])
         cols[0].progress(float(run["progress"] or 0.0),
-                         text=f"{run_label(run)} · {run['status']}{eta(run)}")
-        if run["status"] in ACTIVE and may_cancel(run) and cols[1].button("Cancel", key=f"cancel-{run_id}"):
-            executor().cancel(run_id)
-            st.toast(f"Cancel requested for {run_id}")
+                         text=f"{run_label(run)} · {run['status']}{eta(run, estimates)}")
+        if run["status"] in ACTIVE and may_cancel(run) and cols[1].button("Cancel", key=f"cancel-{run['id']}"):
+            executor().cancel(run["id"])
+            st.toast(f"Cancel requested for {run['id']}")
         if run["status"] == "failed":
-            st.error(f"Run {run_id} failed: {run['error']}")
-        frames.append(metric_rows(run_id))
-    rows = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else pd.DataFrame()
-    if rows.empty:
-        st.info("Waiting for the first loss points…")
-    else:
-        chart(curves_figure(rows, labels, smooth=smooth), key="curves")
-        st.caption(f"{len(rows):,} points · losses per training row of each batch · validation NDCG@10 "
-                   "after each epoch · shaded bands are training phases")
-    if not any_active():
+            st.error(f"Run {run['id']} failed: {run['error']}")
+    if state != ticking:
+        st.rerun()  # the whole page: run_every is read on a full run, so both refresh rates follow
+    if ticking is None:
         st.caption("No selected run is active: live refresh is paused.")
 
 
+# Redrawn only while a chosen run trains: a chart re-sent unchanged still costs every browser a redraw.
+@st.fragment(run_every=REFRESH_S["running"] if ticking == "running" else None)
+def curves_view():
+    runs = chosen_runs()
+    frames = [f for f in (metric_rows(r["id"]) for r in runs) if not f.empty]
+    if not frames:
+        st.info("Waiting for the first loss points…")
+        return
+    rows = pd.concat(frames, ignore_index=True)
+    labels = {r["id"]: f"{r['method']} s{r['seed']}" for r in runs}
+    chart(curves_figure(rows, labels, smooth=smooth), key="curves")
+    st.caption(f"{len(rows):,} points · losses per training row of each batch · validation NDCG@10 "
+               "after each epoch · shaded bands are training phases")
+
+
 if chosen:
-    live_view()
+    progress_view()
+    curves_view()
     with st.expander("Tags, notes and stars"):
-        annotations_editor([store().get_run(i) for i in chosen], "monitor")
+        annotations_editor(chosen_runs(), "monitor")

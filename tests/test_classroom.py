@@ -118,3 +118,16 @@ def test_the_teacher_code_is_checked(monkeypatch):
     fresh = AppTest.from_function(page)
     fresh.run()
     assert fresh.markdown[0].value == "teacher: True"  # unset: everyone is the teacher
+
+
+def test_monitor_shows_each_queued_runs_place_in_the_fair_queue(app, home):
+    store = open_store(home)
+    pair = {"catalog": "synthetic-tiny"}
+    ann1, ann2, bob = (store.create_run(pair, "cmf", {}, owner=o) for o in ("ann", "ann", "bob"))
+    app.session_state["monitor_runs"] = [ann2, bob, ann1]
+    goto(app, "pages/monitor.py")
+    places = {run_id: text for run_id in (ann1, ann2, bob)
+              for text in [next(p.text for p in app.get("progress") if run_id in p.text)]}
+    # owners take turns: ann's first, then bob, then ann's second
+    assert "place 1 in the queue" in places[ann1] and "place 2 in the queue" in places[bob]
+    assert "place 3 in the queue" in places[ann2]

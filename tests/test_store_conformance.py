@@ -190,3 +190,23 @@ def test_monitor_places_a_queued_run_where_the_scheduler_will_take_it(store):
     while (run := store.claim_next(7)) is not None:
         taken.append(run["id"])
     assert predicted == taken
+
+
+def test_one_read_gives_several_runs_and_every_queued_runs_place(store):
+    from crossrec.runs.queue import fair_order, queue_estimates
+    ids = [store.create_run(TINY, "cmf", {}, owner=owner) for owner in ("ann", "ann", "bob", "cy")]
+    found = store.get_runs([ids[2], "no-such-run", ids[0], ids[2]])
+    assert set(found) == {ids[0], ids[2]} and found[ids[2]]["owner"] == "bob"
+    assert store.get_runs([]) == {}
+
+    estimates = queue_estimates(store, slots=2)
+    order = [r["id"] for r in fair_order(store.list_runs(("queued",)), store.owner_last_started())]
+    assert [estimates[i][0] for i in order] == [1, 2, 3, 4]
+    assert all(wait is None for _, wait in estimates.values())  # no run has finished to time by
+
+    done = store.claim_next(7)
+    store.finish(done["id"], "done")
+    estimates = queue_estimates(store, slots=2)
+    assert sorted(place for place, _ in estimates.values()) == [1, 2, 3]
+    waits = [estimates[i][1] for i in sorted(estimates, key=lambda i: estimates[i][0])]
+    assert waits[0] is not None and waits[0] == waits[1] and waits[2] == 2 * waits[0]  # two at a time: the third waits a round more

@@ -25,15 +25,23 @@ def fair_order(queued: list[dict], last_started: dict[str, float]) -> list[dict]
     return order
 
 
-def place_and_wait(store, run: dict, slots: int) -> tuple[int, float | None]:
-    """(1-based place in the queue, rough seconds until it starts or None when no run has
-    finished yet to time): recent runs' median duration times the rounds ahead of it."""
-    queued = [r for r in store.list_runs(("queued",), limit=1000)
-              if (r.get("executor") or "local") == (run.get("executor") or "local")]
-    order = fair_order(queued, store.owner_last_started())
-    place = next((k for k, r in enumerate(order, start=1) if r["id"] == run["id"]), len(order))
-    done = [r["finished"] - r["started"] for r in store.list_runs(("done",), limit=20)
-            if r.get("started") and r.get("finished")]
-    if not done:
-        return place, None
-    return place, statistics.median(done) * ((place - 1) // max(1, slots) + 1)
+def queue_estimates(store, slots: int) -> dict[str, tuple[int, float | None]]:
+    """Every queued run's (1-based place in its executor's queue, rough seconds until it starts,
+    None while no run has finished to time it by): recent runs' median duration times the rounds
+    of `slots` runs ahead of it. Three reads of the store for all of them: a live page asks this
+    every tick, for every session."""
+    queued = store.list_runs(("queued",), limit=1000)
+    if not queued:
+        return {}
+    last_started = store.owner_last_started()
+    durations = [r["finished"] - r["started"] for r in store.list_runs(("done",), limit=20)
+                 if r.get("started") and r.get("finished")]
+    typical = statistics.median(durations) if durations else None
+    estimates = {}
+    for kind in {r.get("executor") or "local" for r in queued}:
+        mine = [r for r in queued if (r.get("executor") or "local") == kind]
+        for place, run in enumerate(fair_order(mine, last_started), start=1):
+            rounds = (place - 1) // max(1, slots) + 1
+            estimates[run["id"]] = (place, typical * rounds if typical is not None else None)
+    return estimates
+

@@ -7,7 +7,7 @@ what to launch is `crossrec.scheduling.scheduler`).
   training within about a second of its submission.
 - Children die with the worker (PR_SET_PDEATHSIG on Linux, plus the child's parent watch), so a
   killed worker leaves no orphan holding a GPU or writing to a run nobody owns.
-- Projections (UMAP, t-SNE) run in their own one-thread processes.
+- Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training.
 - `ensure_worker` starts a detached worker process for the app when none is alive.
 """
 
@@ -33,7 +33,12 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS
               "OPENBLAS_NUM_THREADS": "1"}
 
 
-def _die_with_parent(parent: int) -> None:  # runs in the child between fork and exec
+PROJECTION_NICENESS = 10  # projections take the CPU that training leaves: a queued run comes first
+
+
+def _die_with_parent(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
+    if niceness:
+        os.nice(niceness)
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
@@ -68,10 +73,10 @@ class LocalLauncher:
         self.spare: Child | None = None
         self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
 
-    def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL) -> subprocess.Popen:
+    def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, niceness: int = 0) -> subprocess.Popen:
         with open(self.store.home / CHILD_LOG, "ab") as log:
             return subprocess.Popen([sys.executable, "-m", *args], stdin=stdin, stdout=log, stderr=log,
-                                    preexec_fn=partial(_die_with_parent, os.getpid()),
+                                    preexec_fn=partial(_die_with_parent, os.getpid(), niceness),
                                     env={**os.environ, **env})
 
     def _spawn(self) -> Child:
@@ -121,9 +126,9 @@ class LocalLauncher:
         return self.projection_slots - len(self.projecting)
 
     def project(self, run_id: str) -> None:
-        # one thread: projections must not slow the runs that train beside them
+        # one thread, at a lower priority: projections must not slow the runs that train beside them
         self.projecting[run_id] = self._popen(["crossrec.runs.projections", str(self.store.home), run_id],
-                                              env=ONE_THREAD)
+                                              env=ONE_THREAD, niceness=PROJECTION_NICENESS)
 
     def busy(self) -> bool:
         return bool(self.active or self.projecting)
