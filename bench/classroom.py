@@ -33,10 +33,13 @@ from crossrec.runs.open_store import open_store  # noqa: E402
 
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')"
 TIMEOUT_MS = 900_000
+# Playwright polls on every animation frame by default: twenty pages doing that while they watch
+# Monitor took most of a core from the server they stand for. A student's browser does not poll.
+SETTLE_POLL_MS, WATCH_POLL_MS = 100, 2000
 
 
 async def settle(page) -> None:
-    await page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
+    await page.wait_for_function(IDLE, timeout=TIMEOUT_MS, polling=SETTLE_POLL_MS)
 
 
 async def to_page(page, name: str, times: list[float]) -> None:
@@ -58,7 +61,8 @@ async def student(browser, url: str, k: int, times: list[float], launched: dict)
         name = page.get_by_role("textbox", name="Your name")
         await name.fill(f"student-{k}")
         await name.press("Enter")
-        await page.wait_for_function(f"() => location.search.includes('name=student-{k}')", timeout=TIMEOUT_MS)
+        await page.wait_for_function(f"() => location.search.includes('name=student-{k}')", timeout=TIMEOUT_MS,
+                                     polling=SETTLE_POLL_MS)
         await settle(page)
         await to_page(page, "Data", times)
         await page.get_by_role("combobox").first.click()
@@ -71,7 +75,8 @@ async def student(browser, url: str, k: int, times: list[float], launched: dict)
         await seeds.fill("2")
         launched[k] = time.time()
         await page.get_by_role("button", name="Launch").click()
-        await page.get_by_text("live refresh is paused").first.wait_for(timeout=TIMEOUT_MS)
+        await page.wait_for_function("() => document.body.innerText.includes('live refresh is paused')",
+                                     timeout=TIMEOUT_MS, polling=WATCH_POLL_MS)
         await to_page(page, "Compare", times)
     finally:
         await context.close()
