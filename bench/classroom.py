@@ -8,8 +8,9 @@ Prints {"sessions", "runs_submitted", "runs_done", "runs_lost", "page_p50_s", "p
 "first_start_wait_max_s", "first_done_wait_max_s", "seconds"}. A page time runs from a click in
 the sidebar to the page's content drawn with Streamlit's running indicator gone; the first-start
 (first-done) wait from a student's Launch click to their first run's start (end), as the store
-recorded it, the largest over students; `seconds` is the whole bench. `--ray`: a local Ray cluster and a PostgreSQL store (tests/servers.py) instead of the
-local worker. No access or teacher code is set.
+recorded it, the largest over students; `seconds` is the whole bench. `--ray`: a local Ray
+cluster and a PostgreSQL store (tests/servers.py) instead of the local worker. No access or
+teacher code is set.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def live_state(runs: list[dict]) -> tuple[str | None, dict]:
     return ("queued" if queued else None), estimates
 
 
-ticking = live_state(chosen_runs())[0]
+ticking = live_state(chosen_now := chosen_runs())[0]  # the fragments read again on every tick
 
 
 @st.fragment(run_every=REFRESH_S.get(ticking))
@@ -115,4 +115,4 @@ if chosen:
     progress_view()
     curves_view()
     with st.expander("Tags, notes and stars"):
-        annotations_editor(chosen_runs(), "monitor")
+        annotations_editor(chosen_now, "monitor")

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from processes import home_cmdlines, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
@@ -108,20 +109,40 @@ def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
     # A worker killed between fork and PR_SET_PDEATHSIG sends no signal; the child must see that
     # its parent is no longer the one that started it, not live on (here: instead of sleeping).
     from functools import partial
-    from crossrec.runs.worker import _die_with_parent
+    from crossrec.runs.worker import _prepare_child
     not_the_parent = subprocess.Popen([sys.executable, "-c", "pass"])
     not_the_parent.wait()
-    child = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_die_with_parent, not_the_parent.pid))
+    child = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_prepare_child, not_the_parent.pid))
     try:
         assert child.wait(timeout=120) == 1
     finally:
         child.kill()
-    watched = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_die_with_parent, os.getpid()))
+    watched = subprocess.Popen(["sleep", "600"], preexec_fn=partial(_prepare_child, os.getpid()))
     try:
         assert watched.poll() is None  # its real parent is alive: it runs
     finally:
         watched.kill()
         watched.wait()
+
+
+def test_projections_run_below_training_in_priority(home):
+    """A projection process gets the worker's niceness plus PROJECTION_NICENESS; a training child
+    keeps the worker's, so a queued run is not slowed by the UMAP of a finished one."""
+    from crossrec.runs.worker import PROJECTION_NICENESS, LocalLauncher
+
+    def niceness(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    launcher = LocalLauncher(open_store(home))
+    try:
+        launcher.project("no-such-run")  # the process starts niced whatever it then finds
+        launcher.keep_spare(True)
+        projection, spare = launcher.projecting["no-such-run"].pid, launcher.spare.process.pid
+        # read before anyone waits on it: even an ended process keeps its /proc entry until then
+        assert niceness(projection) - niceness(os.getpid()) == PROJECTION_NICENESS
+        assert niceness(spare) == niceness(os.getpid())
+    finally:
+        launcher.shutdown()
 
 
 def test_a_worker_with_nothing_to_do_ends_by_itself(home):

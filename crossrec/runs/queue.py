@@ -44,4 +44,3 @@ def queue_estimates(store, slots: int) -> dict[str, tuple[int, float | None]]:
             rounds = (place - 1) // max(1, slots) + 1
             estimates[run["id"]] = (place, typical * rounds if typical is not None else None)
     return estimates
-

@@ -36,7 +36,8 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS
 PROJECTION_NICENESS = 10  # projections take the CPU that training leaves: a queued run comes first
 
 
-def _die_with_parent(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
+def _prepare_child(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
+    """Lower the child's priority by `niceness`; make it die with `parent`."""
     if niceness:
         os.nice(niceness)
     try:
@@ -76,7 +77,7 @@ class LocalLauncher:
     def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, niceness: int = 0) -> subprocess.Popen:
         with open(self.store.home / CHILD_LOG, "ab") as log:
             return subprocess.Popen([sys.executable, "-m", *args], stdin=stdin, stdout=log, stderr=log,
-                                    preexec_fn=partial(_die_with_parent, os.getpid(), niceness),
+                                    preexec_fn=partial(_prepare_child, os.getpid(), niceness),
                                     env={**os.environ, **env})
 
     def _spawn(self) -> Child:
@@ -137,7 +138,7 @@ class LocalLauncher:
         """Devices, from a short-lived probe process (torch is imported there, not here)."""
         try:
             out = subprocess.run([sys.executable, "-m", "crossrec.runs.probe"], capture_output=True, text=True,
-                                 timeout=300, preexec_fn=partial(_die_with_parent, os.getpid()))
+                                 timeout=300, preexec_fn=partial(_prepare_child, os.getpid()))
             lines = out.stdout.strip().splitlines()
             return json.loads(lines[-1]) if lines else None
         except (subprocess.TimeoutExpired, ValueError, OSError):
