@@ -105,6 +105,50 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
     assert most["child"] <= 2       # the run training and the spare warming up, no more
 
 
+def test_a_warm_child_takes_the_next_run_and_a_crash_ends_only_the_run_in_hand(home, monkeypatch):
+    """The launcher with real children: the child that trained a run trains the next one (no
+    second torch import) and a run repeated there gives the same numbers (nothing of the first
+    leaks into the second); a child killed mid-run fails that run with its signal, and the run
+    after it trains in a fresh child."""
+    import signal
+    from test_runs import wait_for
+    from crossrec.runs.worker import LocalLauncher
+    monkeypatch.setenv("CROSSREC_THREADS", "1")  # one thread: the same seed, the same sums
+    store = open_store(home)
+    quick, long = {"epochs": 3}, {"epochs": 400, "patience": 400}
+    ids = [store.create_run({"catalog": "synthetic-tiny"}, "cmf", settings, seed=seed)
+           for seed, settings in [(0, quick), (0, quick), (1, long), (1, quick)]]
+    launcher = LocalLauncher(store)
+
+    def train(run_id: str) -> int:
+        launcher.start(store.claim_next(os.getpid(), "local", run_id=run_id))
+        return launcher.active[0].process.pid
+
+    def until_idle() -> None:
+        wait_for(lambda: (launcher.reap(), launcher.training() == 0)[1], 600, "the run to end")
+
+    try:
+        first = train(ids[0])
+        until_idle()
+        assert train(ids[1]) == first
+        until_idle()
+        repeated = [store.get_run(i) for i in ids[:2]]
+        assert [r["status"] for r in repeated] == ["done", "done"]
+        assert repeated[0]["metrics"] == repeated[1]["metrics"]
+        assert train(ids[2]) == first
+        os.kill(first, signal.SIGKILL)
+        until_idle()
+        crashed = store.get_run(ids[2])
+        assert crashed["status"] == "failed" and "signal 9" in crashed["error"], crashed["error"]
+        assert train(ids[3]) != first
+        until_idle()
+        last = store.get_run(ids[3])
+        assert last["status"] == "done", last["error"]
+    finally:
+        launcher.shutdown()
+    assert home_cmdlines(home) == []
+
+
 def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
     # A worker killed between fork and PR_SET_PDEATHSIG sends no signal; the child must see that
     # its parent is no longer the one that started it, not live on (here: instead of sleeping).
@@ -137,7 +181,7 @@ def test_projections_run_below_training_in_priority(home):
     try:
         launcher.project("no-such-run")  # the process starts niced whatever it then finds
         launcher.keep_spare(True)
-        projection, spare = launcher.projecting["no-such-run"].pid, launcher.spare.process.pid
+        projection, spare = launcher.projecting["no-such-run"].pid, launcher.idle[0].process.pid
         # read before anyone waits on it: even an ended process keeps its /proc entry until then
         assert niceness(projection) - niceness(os.getpid()) == PROJECTION_NICENESS
         assert niceness(spare) == niceness(os.getpid())

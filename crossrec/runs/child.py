@@ -1,12 +1,17 @@
-"""`python -m crossrec.runs.child HOME`: one training process of a local worker.
+"""`python -m crossrec.runs.child HOME RUNS`: one training process of a local worker.
 
 Started ahead of time as the worker's spare: it imports torch and every method while it waits,
-then reads one run id from stdin, trains that run (the worker has claimed it) and exits. It dies
-with its worker: the worker sets PR_SET_PDEATHSIG, and this watch covers the moment before.
+then trains up to RUNS runs in turn, each id read from stdin (the worker has claimed it), and
+says on stdout which run ended; after the last one (or at the end of stdin) it exits. Importing
+torch costs about as much CPU as a short lecture run, so a warm process takes the next run
+instead of a fresh one importing again. A crash still ends only the run in hand: the worker fails
+it with the exit code and starts another process. It dies with its worker: the worker sets
+PR_SET_PDEATHSIG, and this watch covers the moment before.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -23,23 +28,32 @@ def _watch_parent(parent: int) -> None:
 EXIT_STORE_GONE = 3  # the run ended while the store stayed away: its worker fails it with that reason
 
 
-def main(home: str) -> int:
+def main(home: str, runs: int) -> int:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    report = os.fdopen(os.dup(1), "w", buffering=1)  # stdout's pipe says only which run ended
+    os.dup2(2, 1)  # anything printed goes to the worker's child log
+    import torch
+
     from crossrec.errors import StoreError
     from crossrec.methods.registry import all_methods
     from crossrec.runs.execute import execute_run  # torch and every method, while we wait
     from crossrec.runs.open_store import open_store
     all_methods()
-    run_id = sys.stdin.readline().strip()
-    if not run_id:
-        return 0
-    try:
-        execute_run(open_store(home), run_id)
-    except StoreError as err:
-        print(f"run {run_id}: {err}", file=sys.stderr, flush=True)
-        return EXIT_STORE_GONE
+    for _ in range(runs):
+        run_id = sys.stdin.readline().strip()
+        if not run_id:
+            return 0
+        try:
+            execute_run(open_store(home), run_id)
+        except StoreError as err:
+            print(f"run {run_id}: {err}", file=sys.stderr, flush=True)
+            return EXIT_STORE_GONE
+        gc.collect()  # the next run starts from what this one held, not on top of it
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        report.write(run_id + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))

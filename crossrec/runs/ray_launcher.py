@@ -42,6 +42,10 @@ def projection_task(run_id: str, home: str) -> int:
     return projections.main(home, run_id)
 
 
+class DriverShutDown(RuntimeError):
+    """This process ended its Ray driver: there is no cluster to schedule on any more."""
+
+
 _connecting = threading.Lock()
 _connected = threading.Event()  # this process has been a Ray driver
 
@@ -54,7 +58,7 @@ def connect():
     with _connecting:
         if not ray.is_initialized():
             if _connected.is_set():
-                raise RuntimeError("this process's Ray driver was shut down")
+                raise DriverShutDown("this process's Ray driver was shut down")
             ray.init(address=os.environ.get("RAY_ADDRESS", "auto"), log_to_driver=False, configure_logging=False)
             _connected.set()
     return ray

@@ -1,10 +1,12 @@
 """The local launcher: process mechanics of a worker on this machine (the loop that decides
 what to launch is `crossrec.scheduling.scheduler`).
 
-- A child process per run (`python -m crossrec.runs.child`): a crash or an out-of-memory kills
-  that run only; the exit code becomes the run's reason.
-- A spare child is started ahead of time and imports torch while idle, so a new run starts
-  training within about a second of its submission.
+- Training children (`python -m crossrec.runs.child`), one run at a time each: a crash or an
+  out-of-memory kills that run only; the exit code becomes the run's reason.
+- A child takes the next run when its run ends (up to RUNS_PER_CHILD, then a fresh one), and a
+  spare is started ahead of time and imports torch while idle: a new run starts training within
+  about a second of its submission, and a class's forty short runs do not import torch forty
+  times (about as much CPU as a lecture run each).
 - Children die with the worker (PR_SET_PDEATHSIG on Linux, plus the child's parent watch), so a
   killed worker leaves no orphan holding a GPU or writing to a run nobody owns.
 - Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training.
@@ -57,10 +59,27 @@ def died_reason(code: int) -> str:
     return f"the training process died ({how}){hint}"
 
 
+RUNS_PER_CHILD = 20  # then a fresh process: what a long-lived one accumulates stays bounded
+
+
 @dataclass
 class Child:
     process: subprocess.Popen
-    run_id: str | None = None
+    run_id: str | None = None  # the run it trains; None while it waits for one
+    served: int = 0
+    said: bytes = b""  # what it wrote of a line about an ended run so far
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ended_runs(self) -> list[str]:
+        """The runs it said ended since last asked (its stdout carries only those lines)."""
+        try:
+            self.said += os.read(self.process.stdout.fileno(), 4096)
+        except BlockingIOError:
+            return []
+        *lines, self.said = self.said.split(b"\n")
+        return [line.decode() for line in lines]
 
 
 class LocalLauncher:
@@ -71,39 +90,60 @@ class LocalLauncher:
     def __init__(self, store: RunStore, concurrency: int = 1, projections: int = 1):
         self.store, self.concurrency, self.projection_slots = store, max(1, concurrency), max(0, projections)
         self.active: list[Child] = []
-        self.spare: Child | None = None
+        self.idle: list[Child] = []  # warm children waiting for a run (the spare among them)
+        self.leaving: list[Child] = []  # children that served RUNS_PER_CHILD runs, exiting
         self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
 
-    def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, niceness: int = 0) -> subprocess.Popen:
+    def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, stdout=None,
+               niceness: int = 0) -> subprocess.Popen:
         with open(self.store.home / CHILD_LOG, "ab") as log:
-            return subprocess.Popen([sys.executable, "-m", *args], stdin=stdin, stdout=log, stderr=log,
+            return subprocess.Popen([sys.executable, "-m", *args], stdin=stdin, stdout=stdout or log, stderr=log,
                                     preexec_fn=partial(_prepare_child, os.getpid(), niceness),
                                     env={**os.environ, **env})
 
     def _spawn(self) -> Child:
-        return Child(self._popen(["crossrec.runs.child", str(self.store.home)], stdin=subprocess.PIPE,
-                                 env={"PYTHONUNBUFFERED": "1", "CROSSREC_CONCURRENCY": str(self.concurrency)}))
+        process = self._popen(["crossrec.runs.child", str(self.store.home), str(RUNS_PER_CHILD)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env={"PYTHONUNBUFFERED": "1", "CROSSREC_CONCURRENCY": str(self.concurrency)})
+        os.set_blocking(process.stdout.fileno(), False)  # reap reads what it said without waiting
+        return Child(process)
+
+    def _warm_child(self) -> Child:
+        while self.idle:
+            child = self.idle.pop(0)
+            if child.alive():
+                return child
+            child.process.wait()
+        return self._spawn()
 
     # --- the launcher seam ---------------------------------------------------------------
     def capacity(self) -> int:
         return self.concurrency
 
     def training(self) -> int:
-        """Children still training (a child exits when its run ends)."""
+        """Children training a run."""
         return len(self.active)
 
     def start(self, run: dict) -> None:
-        child = self.spare if self.spare and self.spare.process.poll() is None else self._spawn()
-        self.spare = None
+        child = self._warm_child()
         child.run_id = run["id"]
-        child.process.stdin.write((run["id"] + "\n").encode())
-        child.process.stdin.flush()
+        try:
+            child.process.stdin.write((run["id"] + "\n").encode())
+            child.process.stdin.flush()
+        except BrokenPipeError:  # it died while waiting: reap fails the run with its exit code
+            pass
         self.active.append(child)
 
     def reap(self) -> None:
-        """Children that ended: a run still running had its process die; it fails with the exit
+        """Runs that ended: a child that said so waits for the next run (or leaves, at its
+        RUNS_PER_CHILD); a child that died with its run still running fails it with the exit
         code. A child is let go only once the store has heard (it may be away: next round)."""
         for child in list(self.active):
+            if child.run_id in child.ended_runs():
+                self.active.remove(child)
+                child.run_id, child.served = None, child.served + 1
+                (self.idle if child.served < RUNS_PER_CHILD else self.leaving).append(child)
+                continue
             code = child.process.poll()
             if code is None:
                 continue
@@ -114,14 +154,19 @@ class LocalLauncher:
         for run_id, process in list(self.projecting.items()):
             if process.poll() is not None:
                 del self.projecting[run_id]
+        self.leaving = [c for c in self.leaving if c.alive()]  # it exits by itself after its last run
 
     def keep_spare(self, wanted: bool) -> None:
         """A warm child for the next run while work may come; none when the worker is about to leave."""
-        if wanted and self.spare is None:
-            self.spare = self._spawn()
-        elif not wanted and self.spare is not None:
-            self._kill(self.spare.process)
-            self.spare = None
+        for child in [c for c in self.idle if not c.alive()]:
+            self.idle.remove(child)
+            child.process.wait()
+        if wanted and not self.idle:
+            self.idle.append(self._spawn())
+        elif not wanted:
+            for child in self.idle:
+                self._kill(child.process)
+            self.idle = []
 
     def projection_room(self) -> int:
         return self.projection_slots - len(self.projecting)
@@ -145,11 +190,11 @@ class LocalLauncher:
             return None
 
     def shutdown(self) -> None:
-        for child in self.active + ([self.spare] if self.spare else []):
+        for child in self.active + self.idle + self.leaving:
             self._kill(child.process)
         for process in self.projecting.values():
             self._kill(process)
-        self.spare = None
+        self.idle, self.leaving = [], []
         with contextlib.suppress(StoreError):  # a store that is away: the next worker's reaper decides
             self.reap()
 

@@ -78,10 +78,17 @@ class RayExecutor:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._scheduler = Scheduler(self.store, self.launcher, worker_row=False)
-                self._thread = threading.Thread(target=self._scheduler.run, daemon=True,
+                self._thread = threading.Thread(target=self._schedule, daemon=True,
                                                 name="crossrec-ray-scheduler")
                 self._thread.start()
         return self.status()
+
+    def _schedule(self) -> None:
+        from crossrec.runs.ray_launcher import DriverShutDown
+        try:
+            self._scheduler.run()
+        except DriverShutDown:  # the process ended its driver (it is leaving): nothing left to schedule
+            pass
 
     def stop(self) -> None:
         """End the scheduler thread before the cluster goes away (Ray ends a driver process
