@@ -169,6 +169,19 @@ def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
         watched.wait()
 
 
+def test_a_worker_without_projections_trains_and_leaves_them_to_the_next(home):
+    from conftest import run_cli
+    from crossrec.runs.projections import needs_projections
+    run_id = submit("synthetic-tiny", "--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2",
+                    "--set", "dim=8")
+    proc = run_cli("worker", "--once", "--no-projections", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    run = open_store().get_run(run_id)
+    assert run["status"] == "done" and run["summary"]["projections"] == ["pca"]
+    assert needs_projections(run)  # a later worker's scan picks it up
+    assert "crossrec.runs.projections" not in " ".join(home_cmdlines(home))
+
+
 def test_projections_run_below_training_in_priority(home):
     """A projection process gets the worker's niceness plus PROJECTION_NICENESS; a training child
     keeps the worker's, so a queued run is not slowed by the UMAP of a finished one."""

@@ -73,7 +73,8 @@ def test_a_sweep_whose_worker_is_killed_finishes_under_a_new_worker(home):
         space = json.loads(row[0])
         space["epochs"]["value"] = space["patience"]["value"] = 5
         con.execute("UPDATE sweeps SET space=?", (json.dumps(space),))
-    proc = run_cli("worker", "--once", timeout=900)
+    # train only: projections run niced and would keep `--once` waiting on a busy machine
+    proc = run_cli("worker", "--once", "--no-projections", timeout=900)
     assert proc.returncode == 0, proc.stderr
     (sweep_row,) = store.list_sweeps()
     assert sweep_row["status"] == "done"
@@ -90,7 +91,7 @@ def test_the_teaching_sweep_draws_transfer_against_shift(home):
     from crossrec.viz.compare import shift_figure
     store = open_store(home)
     ids = launch_shift_demo(store, all_cards(), "synthetic-tiny", shifts=(0.0, 1.0), fixed={"epochs": 5})
-    proc = run_cli("worker", "--once", "--concurrency", "2", timeout=1200)
+    proc = run_cli("worker", "--once", "--no-projections", "--concurrency", "2", timeout=1200)
     assert proc.returncode == 0, proc.stderr
     curve = shift_curve(store, ids)
     assert len(curve) == 6 and (curve["n"] == 2).all() and curve["std"].notna().all()
@@ -130,7 +131,7 @@ def test_a_lagging_trial_is_pruned_and_keeps_its_curve(home):
     # after the defaults (lr 0.05, 150 epochs): two good trials, then one that cannot learn
     for lr, epochs in ((0.05, 150), (0.05, 150), (1e-6, 10_000)):
         study.enqueue_trial({"lr": lr, "epochs": epochs})
-    proc = run_cli("worker", "--once", timeout=1200)
+    proc = run_cli("worker", "--once", "--no-projections", timeout=1200)
     assert proc.returncode == 0, proc.stderr
     trials = store.sweep_runs(sweep_id)
     assert [t["status"] for t in trials] == ["done", "done", "done", "pruned"]

@@ -272,8 +272,9 @@ def cmd_worker(args) -> int:
         raise UsageError(f"--projections must be at least 1, got {args.projections}")
     idle = idle_seconds_from_env()
     store = open_store()
-    return Scheduler(store, LocalLauncher(store, args.concurrency, args.projections), once=args.once,
-                     idle_seconds=idle).run()
+    projections = 0 if args.no_projections else args.projections
+    return Scheduler(store, LocalLauncher(store, args.concurrency, projections), once=args.once,
+                     idle_seconds=idle, projections=not args.no_projections).run()
 
 
 def _add_run_args(p) -> None:
@@ -328,3 +329,6 @@ def add_commands(sub) -> None:
                                                        "CROSSREC_WORKER_IDLE_S seconds, default 600, with nothing to do)")
     p.add_argument("--concurrency", type=int, default=1, help="runs trained at once")
     p.add_argument("--projections", type=int, default=1, help="UMAP/t-SNE projections computed at once")
+    p.add_argument("--no-projections", action="store_true",
+                   help="train only: leave the UMAP/t-SNE projections to a later worker (with --once, "
+                        "the worker ends when training does, not when the niced projections do)")
