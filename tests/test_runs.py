@@ -9,10 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 
 from conftest import ROOT, run_cli
 from crossrec.runs.open_store import open_store
-from crossrec.runs.store import MIGRATIONS
+from crossrec.runs.store import CANCEL, MIGRATIONS
 
 LONG = ["--set", "epochs=400", "--set", "patience=400", "--set", "batch_size=512"]
 
@@ -176,6 +177,25 @@ def test_two_runs_at_once_with_a_polling_reader(home):
         assert max(starts) < min(ends)  # they ran at the same time
     finally:
         stop(worker)
+
+
+def test_the_run_logger_batches_rows_and_loses_none(home):
+    """Hundreds of quick step events make a few store writes, the first at once (a live curve
+    starts with the first steps); flush sends the rest, each row once; a cancel is seen at the
+    very next event even when no rows go out with it."""
+    from crossrec.runs.heartbeat import RunHeartbeat
+    from crossrec.runs.run_logger import RunCancelled, RunLogger
+    store = open_store()
+    run_id = store.create_run({"catalog": "synthetic-tiny"}, "cmf", {}, seed=0)
+    logger = RunLogger(RunHeartbeat(store, run_id))
+    for step in range(1, 301):
+        logger("steps", {"phase": "train", "epoch": 1, "rows": [(step, {"loss": 1.0 / step})]})
+    assert 1 <= store.count_metrics(run_id) < 300  # the first row went at once, most are kept
+    logger.flush()
+    assert sorted(r["step"] for r in store.metrics(run_id)) == list(range(1, 301))
+    logger.heartbeat.cancel_flag = CANCEL
+    with pytest.raises(RunCancelled):
+        logger("steps", {"phase": "train", "epoch": 1, "rows": [(301, {"loss": 0.5})]})
 
 
 def test_nan_fails_the_run_with_epoch_and_step(home):

@@ -49,6 +49,7 @@ def execute_run(store: RunStore, run_id: str, heartbeat: RunHeartbeat | None = N
     run failed or was cancelled. `heartbeat`: one already beating (started before torch loaded)."""
     artifacts = ArtifactStore(store.home / "artifacts")
     heartbeat = heartbeat or RunHeartbeat(store, run_id)
+    logger = None
     try:
         with heartbeat.start():
             artifacts.save_run_record(store.get_run(run_id))  # an unwritable folder fails here, before training
@@ -59,20 +60,24 @@ def execute_run(store: RunStore, run_id: str, heartbeat: RunHeartbeat | None = N
             logger = RunLogger(heartbeat)
             result = Trainer(method, pair, device=request.device, seed=request.seed,
                              eval_mode=request.eval_mode, callbacks=[logger]).fit()
+            logger.flush()  # the last batch, and rows a store outage held back
             artifacts.write_bytes(run_id, CHECKPOINT, checkpoint_bytes(method.model_))
             artifacts.save_per_user(run_id, {group: {name: values.cpu().numpy() for name, values in columns.items()}
                                              for group, columns in result.per_user.items()})
             artifacts.save_top_lists(run_id, result.top_lists)
             views = embedding_views(pair, logger.embeddings, request.seed)
             artifacts.save_embedding_views(run_id, views)
-            logger.flush()  # rows a store outage held back
     except RunCancelled as stop:
+        logger.send_kept()  # the curve up to the stop
         store.finish(run_id, "pruned" if stop.pruned else "cancelled",
                      error="pruned by its sweep" if stop.pruned else "cancelled by the user")
         with contextlib.suppress(Exception):
             artifacts.save_run_record(store.get_run(run_id))
         return None
     except BaseException as err:  # noqa: BLE001 - every failure must end the run, with a reason
+        if logger is not None:
+            with contextlib.suppress(Exception):
+                logger.send_kept()  # the curve up to the failure (a diverged loss is worth seeing)
         store.finish(run_id, "failed", error=failure_message(err))  # first: this cannot fail on disk
         with contextlib.suppress(Exception):
             artifacts.write_bytes(run_id, ERROR_LOG, traceback.format_exc().encode())
