@@ -15,7 +15,7 @@ import streamlit as st
 from crossrec.data.catalog import list_pairs, load_pair
 from crossrec.data.summary import activity_summary
 from crossrec.data.titles import item_titles
-from crossrec.errors import StoreError
+from crossrec.errors import SettingError, StoreError
 from crossrec.analysis.compare import compare
 from crossrec.methods.catalog import all_cards, setting_defaults
 from crossrec.runs.artifacts import ArtifactStore
@@ -55,8 +55,13 @@ def _executor(home: str, kind: str):
 
 
 def ensure_execution_at_start() -> dict:
-    """Once per server: runs queued before the app started get a worker."""
-    return _ensure_execution(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
+    """Once per server: runs queued before the app started get a worker. A bad executor setting
+    (CROSSREC_EXECUTOR, CROSSREC_WORKER_CONCURRENCY) stops every page with its one line."""
+    try:
+        return _ensure_execution(str(store().home), os.environ.get(EXECUTOR_ENV, "local"))
+    except SettingError as err:
+        st.error(str(err))
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

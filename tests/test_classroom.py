@@ -131,3 +131,27 @@ def test_monitor_shows_each_queued_runs_place_in_the_fair_queue(app, home):
     # owners take turns: ann's first, then bob, then ann's second
     assert "place 1 in the queue" in places[ann1] and "place 2 in the queue" in places[bob]
     assert "place 3 in the queue" in places[ann2]
+
+
+def test_the_teachers_worker_concurrency_reaches_the_worker_and_a_bad_one_is_refused(home, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from processes import end_home_processes
+    from test_app import APP
+    from test_runs import wait_for
+    from crossrec.runs.worker import CONCURRENCY_ENV, ensure_worker
+    for bad in ("two", "0", "65"):
+        one_line_error(run_cli("worker", "--once", env={CONCURRENCY_ENV: bad}), CONCURRENCY_ENV, repr(bad))
+    store = open_store(home)
+    assert store.live_workers() == []  # a refused worker wrote nothing
+    monkeypatch.setenv(CONCURRENCY_ENV, "2")
+    try:
+        ensure_worker(store)  # what the app calls: the started worker trains two runs at once
+        worker = wait_for(lambda: next(iter(store.live_workers()), None), 300, "the worker's first beat")
+        assert worker["info"]["concurrency"] == 2
+    finally:
+        end_home_processes(home)
+    monkeypatch.setenv(CONCURRENCY_ENV, "many")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [f"{CONCURRENCY_ENV}='many' is not a number of runs at once (1 to 64)"]
+    assert store.live_workers() == []  # the app started no worker with a setting it refused

@@ -264,8 +264,10 @@ def cmd_recover(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from crossrec.runs.worker import LocalLauncher
+    from crossrec.runs.worker import LocalLauncher, worker_concurrency
     from crossrec.scheduling.scheduler import Scheduler, idle_seconds_from_env
+    if args.concurrency is None:
+        args.concurrency = worker_concurrency()
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.projections < 1:
@@ -327,7 +329,8 @@ def add_commands(sub) -> None:
     p = command(sub, "worker", cmd_worker, "run the background worker", json=False)
     p.add_argument("--once", action="store_true", help="exit when the queue is empty (otherwise after "
                                                        "CROSSREC_WORKER_IDLE_S seconds, default 600, with nothing to do)")
-    p.add_argument("--concurrency", type=int, default=1, help="runs trained at once")
+    p.add_argument("--concurrency", type=int, help="runs trained at once (default: "
+                                                   "CROSSREC_WORKER_CONCURRENCY, else 1)")
     p.add_argument("--projections", type=int, default=1, help="UMAP/t-SNE projections computed at once")
     p.add_argument("--no-projections", action="store_true",
                    help="train only: leave the UMAP/t-SNE projections to a later worker (with --once, "

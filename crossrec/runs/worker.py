@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 
-from crossrec.errors import StoreError
+from crossrec.errors import SettingError, StoreError
 from crossrec.runs.child import EXIT_STORE_GONE
 from crossrec.runs.store import RunStore, pid_alive
 
@@ -36,6 +36,16 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS
 
 
 PROJECTION_NICENESS = 10  # projections take the CPU that training leaves: a queued run comes first
+CONCURRENCY_ENV = "CROSSREC_WORKER_CONCURRENCY"  # a teacher's server: runs its worker trains at once
+
+
+def worker_concurrency() -> int:
+    """Runs the worker trains at once, from CROSSREC_WORKER_CONCURRENCY (default 1); each run's
+    threads are the cores divided by it (crossrec/train/threads.py)."""
+    text = os.environ.get(CONCURRENCY_ENV, "1")
+    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
+        raise SettingError(f"{CONCURRENCY_ENV}={text!r} is not a number of runs at once (1 to 64)")
+    return int(text)
 
 
 def _prepare_child(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
@@ -208,9 +218,11 @@ class LocalLauncher:
 # --- the app's background worker -----------------------------------------------------------
 
 def start_background_worker(store: RunStore) -> int:
-    """Start a detached worker process (used by the app when none is alive); returns its pid."""
+    """Start a detached worker process (used by the app when none is alive); returns its pid. A bad
+    CROSSREC_WORKER_CONCURRENCY is refused here, in the app, not in a worker log nobody reads."""
+    concurrency = worker_concurrency()
     with open(store.home / "worker.log", "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "crossrec", "worker"],
+        process = subprocess.Popen([sys.executable, "-m", "crossrec", "worker", "--concurrency", str(concurrency)],
                                    stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                    start_new_session=True,
                                    env={**os.environ, "CROSSREC_HOME": str(store.home)})
