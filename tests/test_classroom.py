@@ -139,7 +139,7 @@ def test_the_teachers_worker_concurrency_reaches_the_worker_and_a_bad_one_is_ref
     from test_app import APP
     from test_runs import wait_for
     from crossrec.runs.worker import CONCURRENCY_ENV, ensure_worker
-    for bad in ("two", "0", "65"):
+    for bad in ("two", "0", "65", "²"):  # "²" passes str.isdigit()
         one_line_error(run_cli("worker", "--once", env={CONCURRENCY_ENV: bad}), CONCURRENCY_ENV, repr(bad))
     store = open_store(home)
     assert store.live_workers() == []  # a refused worker wrote nothing

@@ -21,7 +21,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from crossrec.errors import StoreError, StoreUnavailable
+from crossrec.data.numbers import strict_int
+from crossrec.errors import SettingError, StoreError, StoreUnavailable
 
 CANCEL, PRUNE = 1, 2  # values of runs.cancel_requested
 ACTIVE = ("queued", "running")
@@ -129,9 +130,13 @@ CAP_ENV = "CROSSREC_MAX_RUNS_PER_OWNER"
 def owner_cap() -> int:
     """Queued plus running runs one owner may hold (a sweep counts as one), default 10."""
     text = os.environ.get(CAP_ENV, "10")
-    if not text.strip().isdigit() or int(text) < 1:
+    try:
+        value = strict_int(text, CAP_ENV)  # ASCII digits: str.isdigit() passes '²', which int() refuses
+    except SettingError:
+        value = 0
+    if value < 1:
         raise StoreError(f"{CAP_ENV}={text!r} is not a whole number of runs (1 or more)")
-    return int(text)
+    return value
 
 
 class OwnerCapError(StoreError):

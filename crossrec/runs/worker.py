@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 
+from crossrec.data.numbers import strict_int
 from crossrec.errors import SettingError, StoreError
 from crossrec.runs.child import EXIT_STORE_GONE
 from crossrec.runs.store import RunStore, pid_alive
@@ -43,9 +44,13 @@ def worker_concurrency() -> int:
     """Runs the worker trains at once, from CROSSREC_WORKER_CONCURRENCY (default 1); each run's
     threads are the cores divided by it (crossrec/train/threads.py)."""
     text = os.environ.get(CONCURRENCY_ENV, "1")
-    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
+    try:
+        value = strict_int(text, CONCURRENCY_ENV)  # ASCII digits: str.isdigit() passes '²', which int() refuses
+    except SettingError:
+        value = 0
+    if not 1 <= value <= 64:
         raise SettingError(f"{CONCURRENCY_ENV}={text!r} is not a number of runs at once (1 to 64)")
-    return int(text)
+    return value
 
 
 def _prepare_child(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
