@@ -55,8 +55,13 @@ for col, stage in zip(cols, ["before", "after"]):
     chart(projection_figure(keep, title), key=f"proj-{stage}", where=col)
 
 st.page_link("pages/explain.py", label="Find one user on these plots: Explain a user", icon=":material/person_search:")
-alignment = run["summary"].get("alignment") or {}
-if alignment:
+alignment = run["summary"].get("alignment")
+if alignment is None:  # computed with UMAP and t-SNE, after the run (crossrec/runs/projections.py)
+    error = run["summary"].get("projection_error")
+    st.info(f"The alignment metrics could not be computed ({error})." if error else
+            "The worker computes this run's alignment metrics with its UMAP and t-SNE views; "
+            "they appear here when ready.")
+elif alignment:
     st.subheader("Alignment metrics")
     table = pd.DataFrame(alignment)
     table.index = table.index.map({"proxy_a_distance": "proxy A-distance (0 = indistinguishable, 2 = separable)",

@@ -76,8 +76,11 @@ def test_concurrent_callers_start_one_worker(home):
         kill_home_processes(home)
 
 
-def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
+def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home, monkeypatch):
+    """...and the alignment metrics a worker measures after a run (with its projections) are the
+    ones the foreground `train` measures at once, for the same run."""
     from conftest import run_cli
+    monkeypatch.setenv("CROSSREC_THREADS", "1")  # one thread in both: the same seed, the same sums
     quick = ["--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8"]
     # a run finished with no worker (foreground train): its UMAP/t-SNE were never computed
     proc = run_cli("train", "synthetic-tiny", *quick, "--json")
@@ -101,6 +104,9 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home):
         run = store.get_run(run_id)
         assert run["status"] == "done", run["error"]
         assert set(run["summary"]["projections"]) == {"pca", "umap", "tsne"}, run_id
+        assert set(run["summary"]["alignment"]) == {"before", "after"}, run_id
+    # the first queued run repeats the foreground one (seed 0): measured later, the same numbers
+    assert store.get_run(queued[0])["summary"]["alignment"] == store.get_run(done_early)["summary"]["alignment"]
     assert most["projection"] == 1  # one at a time, by default
     assert most["child"] <= 2       # the run training and the spare warming up, no more
 
@@ -178,8 +184,21 @@ def test_a_worker_without_projections_trains_and_leaves_them_to_the_next(home):
     assert proc.returncode == 0, proc.stderr
     run = open_store().get_run(run_id)
     assert run["status"] == "done" and run["summary"]["projections"] == ["pca"]
+    assert "alignment" not in run["summary"]  # measured with the projections, not on the run's time
     assert needs_projections(run)  # a later worker's scan picks it up
     assert "crossrec.runs.projections" not in " ".join(home_cmdlines(home))
+    # the Embeddings page says the metrics are coming, not that the method has none
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP, goto
+    open_store(home).worker_beat(os.getpid(), {})  # a live worker row: the app starts none
+    try:
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.run()
+        goto(at, "pages/embeddings.py")
+        assert any("computes this run's alignment metrics" in i.value for i in at.info), [i.value for i in at.info]
+        assert not at.dataframe
+    finally:
+        open_store(home).worker_gone(os.getpid())
 
 
 def test_projections_run_below_training_in_priority(home):

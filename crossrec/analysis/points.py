@@ -1,7 +1,8 @@
 """What the embedding plots show of a run: a sample of users per domain (cold users first), every
-test user's rows (the Explain page places them), each stage's vectors on PCA axes of the sample,
-and the alignment metrics of source vs target points. Computed here; written by
-`ArtifactStore.save_embedding_views`."""
+test user's rows (the Explain page places them) and each stage's vectors on PCA axes of the
+sample, computed as the run ends and written by `ArtifactStore.save_embedding_views`; and the
+alignment metrics of source vs target points (`stage_alignment`), computed later from the saved
+vectors with the slow projections (`crossrec.runs.projections`)."""
 
 from __future__ import annotations
 
@@ -71,15 +72,14 @@ class EmbeddingViews:
     stages: dict = field(default_factory=dict)      # stage -> (rows, vectors) of the plotted sample
     pca: list = field(default_factory=list)         # the sample on each stage's PCA axes
     test_points: list = field(default_factory=list)  # every test user on the same axes
-    alignment: dict = field(default_factory=dict)   # stage -> alignment metrics
 
     def summary(self) -> dict:
-        return {"alignment": self.alignment, "projections": ["pca"] if self.pca else []}
+        return {"projections": ["pca"] if self.pca else []}
 
 
 def embedding_views(pair: DomainPair, embeddings: dict, seed: int) -> EmbeddingViews:
-    """Each stage's sampled vectors, their PCA placement (every test user placed on the same
-    axes) and the alignment metrics of source vs target."""
+    """Each stage's sampled vectors and their PCA placement (every test user placed on the same
+    axes)."""
     points, test_points = sample_points(pair, seed), test_user_points(pair)
     views = EmbeddingViews()
     for stage, vectors in embeddings.items():
@@ -93,7 +93,11 @@ def embedding_views(pair: DomainPair, embeddings: dict, seed: int) -> EmbeddingV
         tested = stage_vectors(test_points, vectors, stage)
         if tested is not None:
             views.test_points.append(_on_axes(*tested, basis))
-        src, tgt = x[(frame["domain"] == "source").to_numpy()], x[(frame["domain"] == "target").to_numpy()]
-        if len(src) > 5 and len(tgt) > 5:
-            views.alignment[stage] = alignment_metrics(src, tgt, seed)
     return views
+
+
+def stage_alignment(frame: pd.DataFrame, x: np.ndarray, seed: int) -> dict | None:
+    """The alignment metrics of one stage's saved sample (its points frame and vectors): source
+    rows against target rows; None when either has too few points to measure."""
+    src, tgt = x[(frame["domain"] == "source").to_numpy()], x[(frame["domain"] == "target").to_numpy()]
+    return alignment_metrics(src, tgt, seed) if len(src) > 5 and len(tgt) > 5 else None

@@ -48,6 +48,7 @@ def _metric_line(group: str, m: dict, keys) -> str:
 
 def cmd_train(args) -> int:
     from crossrec.runs.execute import execute_run
+    from crossrec.runs.projections import measure_alignment
     from crossrec.train.device import pick_device
     request = _request(args)
     pick_device(request.device)  # a missing GPU is a usage error, not a failed run
@@ -55,6 +56,8 @@ def cmd_train(args) -> int:
     run_id = store.create_run(**request.as_dict(), status="running")
     store.start_run(run_id, os.getpid())
     result = execute_run(store, run_id)
+    if result is not None:  # here, not later in a worker: this command's user waits for the whole record
+        measure_alignment(store, run_id, request.seed)
     run = store.get_run(run_id)
     if result is None:
         print(f"error: run {run_id} {run['status']}: {run['error']}", flush=True, file=sys.stderr)

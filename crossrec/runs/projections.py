@@ -1,7 +1,9 @@
-"""The slow projections (UMAP, t-SNE) of finished runs, computed by the worker's projection
-pool in their own small processes (`python -m crossrec.runs.projections HOME RUN_ID`), one at a
-time by default, after the run is done: pages never wait for them and show PCA meanwhile.
-Torch-free."""
+"""The slow views of finished runs, computed by the worker's projection pool in their own small
+niced processes (`python -m crossrec.runs.projections HOME RUN_ID`), one at a time by default,
+after the run is done: first the alignment metrics of the saved vectors, then UMAP and t-SNE.
+Pages never wait for them and show PCA meanwhile. A run is done when its ranking metrics are in:
+in a class of short runs the alignment metrics were a fifth of a run's CPU (docs/BENCHMARKS.md),
+and at nice 10 they take only what training leaves."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import traceback
 
 import pandas as pd
 
+from crossrec.analysis.points import stage_alignment
 from crossrec.analysis.projection import project
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.open_store import open_store
@@ -20,15 +23,34 @@ STAGES = ("before", "after")
 
 
 def needs_projections(run: dict) -> bool:
-    """A done run with saved vectors whose slow projections are missing (and did not fail)."""
+    """A done run with saved vectors whose alignment metrics or slow projections are missing (and
+    did not fail)."""
     summary = run.get("summary") or {}
     ready = summary.get("projections") or []
     return (run["status"] == "done" and "pca" in ready and not summary.get("projection_error")
-            and any(m not in ready for m in SLOW_PROJECTIONS))
+            and ("alignment" not in summary or any(m not in ready for m in SLOW_PROJECTIONS)))
+
+
+def measure_alignment(store: RunStore, run_id: str, seed: int = 0) -> dict:
+    """The alignment metrics of each saved stage (`stage_alignment`), written to the run's summary
+    ({} for a method with one set of vectors, so a page can tell "none" from "not yet")."""
+    artifacts = ArtifactStore(store.home / "artifacts")
+    alignment = {}
+    for stage in STAGES:
+        if artifacts.exists(run_id, f"vectors_{stage}.npz"):
+            metrics = stage_alignment(artifacts.load_frame(run_id, f"points_{stage}.parquet"),
+                                      artifacts.load_arrays(run_id, f"vectors_{stage}.npz")["x"], seed)
+            if metrics is not None:
+                alignment[stage] = metrics
+    store.update_summary(run_id, alignment=alignment)
+    return alignment
 
 
 def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
-    """UMAP and t-SNE of the saved stage vectors; each is listed in the summary once saved."""
+    """The alignment metrics when missing, then UMAP and t-SNE of the saved stage vectors; each
+    is listed in the summary once saved."""
+    if "alignment" not in (store.get_run(run_id)["summary"] or {}):
+        measure_alignment(store, run_id, seed)
     artifacts = ArtifactStore(store.home / "artifacts")
     stages = [s for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
     if not stages:

@@ -42,7 +42,7 @@ def _embeddings(artifacts: ArtifactStore, runs: list[dict]) -> list[dict]:
         found.append({"label": f"{run['method']} · {run['pair_name']} · seed {run['seed']}",
                       "projection": kinds[0].upper(),
                       "points": artifacts.load_frame(run["id"], f"projection_{kinds[0]}.parquet"),
-                      "alignment": summary.get("alignment") or {}})
+                      "alignment": summary.get("alignment")})  # None: not computed yet
     return found
 
 

@@ -172,6 +172,8 @@ def _embeddings_section(embeddings: list[dict], charts: _Charts) -> list[str]:
         if e["alignment"]:
             table = pd.DataFrame(e["alignment"]).rename(index=ALIGNMENT_NAMES).round(3)
             body.append(_table_html(table, index=True))
+        elif e["alignment"] is None:  # the worker measures it after the run, with UMAP
+            body.append("<p class='muted'>Alignment metrics: not computed yet when this report was made.</p>")
     return body or ["<p class='muted'>No compared run stored embeddings.</p>"]
 
 
