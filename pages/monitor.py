@@ -5,7 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from crossrec.runs.queue import queue_estimates
+from crossrec.runs.queue import REFRESH_S, queue_estimates, refresh_seconds
 from crossrec.runs.store import ACTIVE
 from crossrec.viz.curves import curves_figure
 from pages.annotations import annotations_editor
@@ -30,12 +30,6 @@ default = [i for i in st.session_state.get("monitor_runs", []) if i in by_id] or
 chosen = st.multiselect("Runs", list(by_id), default=default, format_func=lambda i: run_label(by_id[i]))
 smooth = st.slider("Smooth the losses (moving average over steps)", 1, 50, 1,
                    help="1 shows every step as recorded; validation points are never smoothed")
-
-
-# Each tick is a script run on the server and a redraw in the browser, for every session watching
-# (docs/BENCHMARKS.md, "A class on one server"): often while a run trains or is next in line,
-# seldom while it waits further back.
-REFRESH_S = {"running": 2.0, "next": 2.0, "queued": 5.0}
 
 
 def eta(run, estimates: dict) -> str:
@@ -74,10 +68,10 @@ def live_state(runs: list[dict]) -> tuple[str | None, dict]:
     return ("queued" if queued else None), estimates
 
 
-ticking = live_state(chosen_now := chosen_runs())[0]  # the fragments read again on every tick
+ticking, first_estimates = live_state(chosen_now := chosen_runs())  # the fragments read again on every tick
 
 
-@st.fragment(run_every=REFRESH_S.get(ticking))
+@st.fragment(run_every=refresh_seconds(ticking, chosen_now, first_estimates))
 def progress_view():
     runs = chosen_runs()
     state, estimates = live_state(runs)

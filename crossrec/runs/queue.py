@@ -44,3 +44,20 @@ def queue_estimates(store, slots: int) -> dict[str, tuple[int, float | None]]:
             rounds = (place - 1) // max(1, slots) + 1
             estimates[run["id"]] = (place, typical * rounds if typical is not None else None)
     return estimates
+
+
+# How often a live Monitor reruns. Each tick is a script run on the server and a redraw in the
+# browser, for every session watching (docs/BENCHMARKS.md, "A class on one server"): often while a
+# run trains or is next in line, seldom while it waits further back: a sixth of its estimated
+# wait, 5 to 10 s, so a page notices a start within about a sixth of the time it waited for it.
+REFRESH_S = {"running": 2.0, "next": 2.0, "queued": 5.0}
+QUEUED_REFRESH_MAX_S = 10.0
+
+
+def refresh_seconds(state: str | None, runs: list[dict], estimates: dict) -> float | None:
+    """Seconds between a live page's reruns in `state` ("running", "next", "queued"; None: it
+    does not rerun), from the soonest estimated start among `runs` (`queue_estimates`)."""
+    if state != "queued":
+        return REFRESH_S.get(state) if state else None
+    waits = [estimates[r["id"]][1] for r in runs if r["id"] in estimates and estimates[r["id"]][1]]
+    return min(QUEUED_REFRESH_MAX_S, max(REFRESH_S["queued"], min(waits) / 6)) if waits else REFRESH_S["queued"]
