@@ -3,7 +3,7 @@ niced processes (`python -m crossrec.runs.projections HOME RUN_ID`), one at a ti
 after the run is done: first the alignment metrics of the saved vectors, then UMAP and t-SNE.
 Pages never wait for them and show PCA meanwhile. A run is done when its ranking metrics are in:
 in a class of short runs the alignment metrics were a fifth of a run's CPU (docs/BENCHMARKS.md),
-and at nice 10 they take only what training leaves."""
+and at nice 10 they take only what training leaves. Torch-free at import (pages import it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import traceback
 
 import pandas as pd
 
-from crossrec.analysis.points import stage_alignment
 from crossrec.analysis.projection import project
 from crossrec.runs.artifacts import ArtifactStore
 from crossrec.runs.open_store import open_store
@@ -34,6 +33,7 @@ def needs_projections(run: dict) -> bool:
 def measure_alignment(store: RunStore, run_id: str, seed: int = 0) -> dict:
     """The alignment metrics of each saved stage (`stage_alignment`), written to the run's summary
     ({} for a method with one set of vectors, so a page can tell "none" from "not yet")."""
+    from crossrec.analysis.points import stage_alignment  # torch (MMD): pages import this module, torch-free
     artifacts = ArtifactStore(store.home / "artifacts")
     alignment = {}
     for stage in STAGES:
