@@ -133,6 +133,19 @@ def test_monitor_shows_each_queued_runs_place_in_the_fair_queue(app, home):
     assert "place 3 in the queue" in places[ann2]
 
 
+def test_a_live_page_refreshes_seldom_while_its_run_waits_far_back():
+    """Twenty Monitors rerun less while their runs wait: a sixth of the soonest estimated start,
+    5 to 10 s; often (2 s) while one trains or is next; not at all when nothing is active."""
+    from crossrec.runs.queue import refresh_seconds
+    runs = [{"id": "a"}, {"id": "b"}]
+    assert refresh_seconds("queued", runs, {"a": (9, 120.0), "b": (12, 180.0)}) == 10.0
+    assert refresh_seconds("queued", runs, {"a": (4, 42.0), "b": (12, 180.0)}) == 7.0  # the sooner one counts
+    assert refresh_seconds("queued", runs, {"a": (3, 12.0)}) == 5.0
+    assert refresh_seconds("queued", runs, {"a": (3, None)}) == 5.0  # no finished run to time by yet
+    assert refresh_seconds("running", runs, {}) == refresh_seconds("next", runs, {}) == 2.0
+    assert refresh_seconds(None, runs, {}) is None
+
+
 def test_the_teachers_worker_concurrency_reaches_the_worker_and_a_bad_one_is_refused(home, monkeypatch):
     from streamlit.testing.v1 import AppTest
     from processes import end_home_processes
