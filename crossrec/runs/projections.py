@@ -30,18 +30,22 @@ def needs_projections(run: dict) -> bool:
             and ("alignment" not in summary or any(m not in ready for m in SLOW_PROJECTIONS)))
 
 
+def saved_stages(artifacts: ArtifactStore, run_id: str) -> list[str]:
+    """The stages whose sampled vectors the run saved ("before" and/or "after")."""
+    return [s for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
+
+
 def measure_alignment(store: RunStore, run_id: str, seed: int = 0) -> dict:
     """The alignment metrics of each saved stage (`stage_alignment`), written to the run's summary
     ({} for a method with one set of vectors, so a page can tell "none" from "not yet")."""
     from crossrec.analysis.points import stage_alignment  # torch (MMD): pages import this module, torch-free
     artifacts = ArtifactStore(store.home / "artifacts")
     alignment = {}
-    for stage in STAGES:
-        if artifacts.exists(run_id, f"vectors_{stage}.npz"):
-            metrics = stage_alignment(artifacts.load_frame(run_id, f"points_{stage}.parquet"),
-                                      artifacts.load_arrays(run_id, f"vectors_{stage}.npz")["x"], seed)
-            if metrics is not None:
-                alignment[stage] = metrics
+    for stage in saved_stages(artifacts, run_id):
+        metrics = stage_alignment(artifacts.load_frame(run_id, f"points_{stage}.parquet"),
+                                  artifacts.load_arrays(run_id, f"vectors_{stage}.npz")["x"], seed)
+        if metrics is not None:
+            alignment[stage] = metrics
     store.update_summary(run_id, alignment=alignment)
     return alignment
 
@@ -52,7 +56,7 @@ def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> Non
     if "alignment" not in (store.get_run(run_id)["summary"] or {}):
         measure_alignment(store, run_id, seed)
     artifacts = ArtifactStore(store.home / "artifacts")
-    stages = [s for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
+    stages = saved_stages(artifacts, run_id)
     if not stages:
         return
     done = ["pca"]
@@ -79,7 +83,7 @@ def compute_again(store: RunStore, run_id: str, method: str) -> None:
         artifacts = ArtifactStore(store.home / "artifacts")
         frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
                           artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], "pca", run["seed"])
-                  for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
+                  for s in saved_stages(artifacts, run_id)]
         artifacts.save_frame(run_id, "projection_pca.parquet", pd.concat(frames, ignore_index=True))
         return
     store.update_summary(run_id, projections=[m for m in summary.get("projections", []) if m != method],
