@@ -5,7 +5,8 @@ runs, watch Monitor until both are done and open Compare.
     python bench/classroom.py --sessions 20 --json [--ray]
 
 Prints {"sessions", "runs_submitted", "runs_done", "runs_lost", "page_p50_s", "page_p95_s",
-"first_start_wait_max_s", "first_done_wait_max_s", "seconds"}. A page time runs from a click in
+"first_start_wait_max_s", "first_done_wait_max_s", "seconds"}, and with `--cpu` also "cpu_seconds":
+the CPU seconds each kind of process took meanwhile (bench/cpu_by_process.py). A page time runs from a click in
 the sidebar to the page's content drawn with Streamlit's running indicator gone; the first-start
 (first-done) wait from a student's Launch click to their first run's start (end), as the store
 recorded it, the largest over students; `seconds` is the whole bench. `--ray`: a local Ray
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from cpu_by_process import CpuByProcess  # noqa: E402
 from crossrec.runs.open_store import open_store  # noqa: E402
 
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')"
@@ -100,6 +102,7 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--ray", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--cpu", action="store_true", help="also the CPU seconds of each kind of process")
     args = ap.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
@@ -112,6 +115,7 @@ def main() -> int:
             os.environ["CROSSREC_STORE"] = fresh_database(stack.enter_context(postgres_server()))
             os.environ["RAY_ADDRESS"] = stack.enter_context(ray_cluster(cpus=2))
             os.environ["CROSSREC_EXECUTOR"] = "ray"
+        cpu = stack.enter_context(CpuByProcess()) if args.cpu else None
         url = stack.enter_context(running_app(home, data))
         times, launched = asyncio.run(classroom(url, args.sessions))
         runs = open_store(home).list_runs()
@@ -132,6 +136,8 @@ def main() -> int:
                "first_start_wait_max_s": round(max(first_waits), 1) if first_waits else None,
                "first_done_wait_max_s": round(max(first_done), 1) if len(first_done) == len(launched) else None,
                "seconds": round(time.perf_counter() - started, 1)}
+    if cpu is not None:
+        figures["cpu_seconds"] = cpu.seconds()
     print(json.dumps(figures) if args.json else "\n".join(f"{k:24} {v}" for k, v in figures.items()))
     return 0
 
