@@ -217,6 +217,12 @@ def test_projections_run_below_training_in_priority(home):
         # read before anyone waits on it: even an ended process keeps its /proc entry until then
         assert niceness(projection) - niceness(os.getpid()) == PROJECTION_NICENESS
         assert niceness(spare) == niceness(os.getpid())
+        # Linux's autogroups share the CPU between sessions before nice counts: the projection
+        # has a niced group of its own, the training child keeps the worker's
+        if Path("/proc/sys/kernel/sched_autogroup_enabled").exists():
+            group = Path(f"/proc/{projection}/autogroup").read_text().split()
+            assert group[0] != Path(f"/proc/{spare}/autogroup").read_text().split()[0]
+            assert group[-1] == str(PROJECTION_NICENESS)
     finally:
         launcher.shutdown()
 

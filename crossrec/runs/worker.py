@@ -53,10 +53,24 @@ def worker_concurrency() -> int:
     return value
 
 
+def _own_niced_autogroup(niceness: int) -> None:
+    """Linux's autogroup scheduler shares the CPU between sessions first and applies a nice value
+    only within its session: a niced projection in the worker's session still took that session's
+    whole share from the Streamlit server and a class's pages. In a session of its own, with that
+    group niced too, it yields to every other session (no autogroup, not Linux: nice alone)."""
+    os.setsid()
+    try:
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(niceness))
+    except OSError:
+        pass
+
+
 def _prepare_child(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
-    """Lower the child's priority by `niceness`; make it die with `parent`."""
+    """Lower the child's priority by `niceness` (against every session); make it die with `parent`."""
     if niceness:
         os.nice(niceness)
+        _own_niced_autogroup(niceness)
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
