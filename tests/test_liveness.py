@@ -217,14 +217,41 @@ def test_projections_run_below_training_in_priority(home):
         # read before anyone waits on it: even an ended process keeps its /proc entry until then
         assert niceness(projection) - niceness(os.getpid()) == PROJECTION_NICENESS
         assert niceness(spare) == niceness(os.getpid())
-        # Linux's autogroups share the CPU between sessions before nice counts: the projection
-        # has a niced group of its own, the training child keeps the worker's
-        if Path("/proc/sys/kernel/sched_autogroup_enabled").exists():
-            group = Path(f"/proc/{projection}/autogroup").read_text().split()
-            assert group[0] != Path(f"/proc/{spare}/autogroup").read_text().split()[0]
-            assert group[-1] == str(PROJECTION_NICENESS)
     finally:
         launcher.shutdown()
+
+
+def test_a_projection_waits_while_a_run_trains(home):
+    """Training comes first: no projection starts while a run trains, and one under way is
+    stopped until the run ends, then finishes."""
+    from conftest import run_cli
+    from crossrec.runs.worker import LocalLauncher
+
+    def state(pid: int) -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    quick = ["--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8"]
+    proc = run_cli("train", "synthetic-tiny", *quick, "--json")  # done, without UMAP/t-SNE
+    assert proc.returncode == 0, proc.stderr
+    done = __import__("json").loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    queued = submit("synthetic-tiny", *quick, "--seed", "1")
+    store = open_store(home)
+    launcher = LocalLauncher(store)
+    try:
+        launcher.project(done)  # imports umap and compiles it for many seconds: alive when we look
+        projection = launcher.projecting[done].pid
+        launcher.start(store.claim_next(os.getpid()))
+        assert launcher.projection_room() == 0
+        wait_for(lambda: state(projection) == "T", 60, "the projection to stop")  # a signal lands a moment later
+        wait_for(lambda: launcher.reap() or launcher.training() == 0, 600, "the run to end")
+        if done in launcher.projecting:  # continued (it may also have ended: then reap let it go)
+            wait_for(lambda: launcher.reap() or done not in launcher.projecting or state(projection) != "T",
+                     60, "the projection to continue")
+        wait_for(lambda: launcher.reap() or not launcher.projecting, 900, "the projection to end")
+    finally:
+        launcher.shutdown()
+    assert store.get_run(queued)["status"] == "done"
+    assert {"umap", "tsne"} <= set(store.get_run(done)["summary"]["projections"])
 
 
 def test_a_worker_with_nothing_to_do_ends_by_itself(home):

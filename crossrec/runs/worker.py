@@ -9,7 +9,8 @@ what to launch is `crossrec.scheduling.scheduler`).
   times (about as much CPU as a lecture run each).
 - Children die with the worker (PR_SET_PDEATHSIG on Linux, plus the child's parent watch), so a
   killed worker leaves no orphan holding a GPU or writing to a run nobody owns.
-- Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training.
+- Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training, and
+  wait while a run trains: none starts, and one under way is paused (SIGSTOP) until training ends.
 - `ensure_worker` starts a detached worker process for the app when none is alive.
 """
 
@@ -53,24 +54,10 @@ def worker_concurrency() -> int:
     return value
 
 
-def _own_niced_autogroup(niceness: int) -> None:
-    """Linux's autogroup scheduler shares the CPU between sessions first and applies a nice value
-    only within its session: a niced projection in the worker's session still took that session's
-    whole share from the Streamlit server and a class's pages. In a session of its own, with that
-    group niced too, it yields to every other session (no autogroup, not Linux: nice alone)."""
-    os.setsid()
-    try:
-        with open("/proc/self/autogroup", "w") as group:
-            group.write(str(niceness))
-    except OSError:
-        pass
-
-
 def _prepare_child(parent: int, niceness: int = 0) -> None:  # runs in the child between fork and exec
-    """Lower the child's priority by `niceness` (against every session); make it die with `parent`."""
+    """Lower the child's priority by `niceness`; make it die with `parent`."""
     if niceness:
         os.nice(niceness)
-        _own_niced_autogroup(niceness)
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
@@ -122,6 +109,7 @@ class LocalLauncher:
         self.idle: list[Child] = []  # warm children waiting for a run (the spare among them)
         self.leaving: list[Child] = []  # children that served RUNS_PER_CHILD runs, exiting
         self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
+        self.projections_paused = False
 
     def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, stdout=None,
                niceness: int = 0) -> subprocess.Popen:
@@ -162,6 +150,7 @@ class LocalLauncher:
         except BrokenPipeError:  # it died while waiting: reap fails the run with its exit code
             pass
         self.active.append(child)
+        self._pause_projections(True)
 
     def reap(self) -> None:
         """Runs that ended: a child that said so waits for the next run (or leaves, at its
@@ -184,6 +173,20 @@ class LocalLauncher:
             if process.poll() is not None:
                 del self.projecting[run_id]
         self.leaving = [c for c in self.leaving if c.alive()]  # it exits by itself after its last run
+        self._pause_projections(bool(self.active))
+
+    def _pause_projections(self, paused: bool) -> None:
+        """Stop the projection processes while a run trains, continue them once none does. A
+        lecture run's UMAP and t-SNE take about ten times its training's CPU, and even at nice 10
+        they took 11-18% of a class's two cores, about half as much as training (docs/BENCHMARKS.md).
+        A stopped process still dies of SIGKILL, so the worker's end and its parent-death signal
+        end it as before."""
+        if paused == self.projections_paused:
+            return
+        for process in self.projecting.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        self.projections_paused = paused
 
     def keep_spare(self, wanted: bool) -> None:
         """A warm child for the next run while work may come; none when the worker is about to leave."""
@@ -198,7 +201,8 @@ class LocalLauncher:
             self.idle = []
 
     def projection_room(self) -> int:
-        return self.projection_slots - len(self.projecting)
+        """Projections that may start now: none while a run trains (training comes first)."""
+        return 0 if self.active else self.projection_slots - len(self.projecting)
 
     def project(self, run_id: str) -> None:
         # one thread, at a lower priority: projections must not slow the runs that train beside them
