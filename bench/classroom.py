@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import statistics
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -39,6 +40,8 @@ TIMEOUT_MS = 900_000
 # Playwright polls on every animation frame by default: twenty pages doing that while they watch
 # Monitor took most of a core from the server they stand for. A student's browser does not poll.
 SETTLE_POLL_MS, WATCH_POLL_MS = 100, 2000
+BENCH_STARTED = time.perf_counter()
+SLOWEST: list[tuple[float, str, float]] = []  # (seconds, page, when it was clicked): stderr, to see what is slow
 
 
 async def settle(page) -> None:
@@ -51,6 +54,7 @@ async def to_page(page, name: str, times: list[float]) -> None:
     await page.wait_for_timeout(200)  # the click's rerun starts
     await settle(page)
     times.append(time.perf_counter() - started)
+    SLOWEST.append((round(times[-1], 2), name, round(started - BENCH_STARTED, 1)))
 
 
 async def student(browser, url: str, k: int, times: list[float], launched: dict) -> None:
@@ -78,7 +82,8 @@ async def student(browser, url: str, k: int, times: list[float], launched: dict)
         await seeds.fill("2")
         launched[k] = time.time()
         await page.get_by_role("button", name="Launch").click()
-        await page.wait_for_function("() => document.body.innerText.includes('live refresh is paused')",
+        # textContent, not innerText: innerText lays the page out again at every poll
+        await page.wait_for_function("() => document.body.textContent.includes('live refresh is paused')",
                                      timeout=TIMEOUT_MS, polling=WATCH_POLL_MS)
         await to_page(page, "Compare", times)
     finally:
@@ -138,6 +143,11 @@ def main() -> int:
                "seconds": round(time.perf_counter() - started, 1)}
     if cpu is not None:
         figures["cpu_seconds"] = cpu.seconds()
+    print("slowest pages (s, page, clicked at s):", sorted(SLOWEST, reverse=True)[:8], file=sys.stderr)
+    summaries = [r.get("summary") or {} for r in runs]
+    print("training threads per phase:", Counter(str(s.get("threads")) for s in summaries),
+          "train seconds, median:", statistics.median([s.get("train_seconds", 0) for s in summaries] or [0]),
+          file=sys.stderr)
     print(json.dumps(figures) if args.json else "\n".join(f"{k:24} {v}" for k, v in figures.items()))
     return 0
 

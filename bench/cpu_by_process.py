@@ -1,9 +1,10 @@
 """CPU seconds taken by each kind of process on this machine while a benchmark runs: what the
-two cores went to (browsers, the Streamlit server, the worker, training, projections).
+two cores went to (the browsers' pages and main processes, Playwright, the Streamlit server, the
+worker, training, projections).
 
     with CpuByProcess() as cpu:
         ...  # the benchmark
-    cpu.seconds()  # {"browsers": 812.4, "server": 95.1, ...}
+    cpu.seconds()  # {"browser_pages": 612.4, "server": 95.1, ..., "machine_idle": 20.3, "machine_steal": 4.1}
 
 A sampler thread reads /proc every `every` seconds and keeps each process's latest user+system
 time (Linux); a process that starts and ends between two samples is missed, so the figures are
@@ -21,8 +22,9 @@ KINDS = (  # first match of a cmdline fragment wins
     ("crossrec.runs.projections", "projections"),
     ("crossrec worker", "worker"),
     ("streamlit", "server"),
-    ("chrom", "browsers"),
-    ("playwright", "browsers"),
+    ("--type=renderer", "browser_pages"),
+    ("chrom", "browser_main"),  # the browser process and its GPU (software compositing) process
+    ("playwright", "playwright"),
 )
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -60,6 +62,12 @@ class CpuByProcess:
                 key = (entry.name, "bench" if entry.name == self._own else kind_of(cmdline))
                 self._latest[key] = max(used, self._latest.get(key, 0.0))
 
+    @staticmethod
+    def _machine() -> dict[str, float]:
+        """The machine's idle and steal (taken by other virtual machines) seconds so far."""
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        return {"idle": int(fields[3]) / TICKS, "steal": int(fields[7]) / TICKS}
+
     def _sample_until_stopped(self) -> None:
         while not self._stop.wait(self.every):
             self._sample()
@@ -67,6 +75,7 @@ class CpuByProcess:
     def __enter__(self) -> CpuByProcess:
         self._sample()
         self._before = dict(self._latest)  # what ran before the benchmark is not its cost
+        self._machine_before = self._machine()
         self._thread.start()
         return self
 
@@ -74,9 +83,12 @@ class CpuByProcess:
         self._stop.set()
         self._thread.join()
         self._sample()
+        self._machine_after = self._machine()
 
     def seconds(self) -> dict[str, float]:
         totals: dict[str, float] = {}
         for key, used in self._latest.items():
             totals[key[1]] = totals.get(key[1], 0.0) + used - self._before.get(key, 0.0)
+        for name, before in self._machine_before.items():  # what no process here used, and why
+            totals[f"machine_{name}"] = self._machine_after[name] - before
         return {kind: round(total, 1) for kind, total in sorted(totals.items(), key=lambda kv: -kv[1])}
