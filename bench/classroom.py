@@ -21,10 +21,10 @@ import asyncio
 import json
 import os
 import statistics
-from collections import Counter
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
