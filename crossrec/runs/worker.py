@@ -10,7 +10,7 @@ what to launch is `crossrec.scheduling.scheduler`).
 - Children die with the worker (PR_SET_PDEATHSIG on Linux, plus the child's parent watch), so a
   killed worker leaves no orphan holding a GPU or writing to a run nobody owns.
 - Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training, and
-  wait while a run trains: none starts, and one under way is paused (SIGSTOP) until training ends.
+  none starts while a run trains.
 - `ensure_worker` starts a detached worker process for the app when none is alive.
 """
 
@@ -109,7 +109,6 @@ class LocalLauncher:
         self.idle: list[Child] = []  # warm children waiting for a run (the spare among them)
         self.leaving: list[Child] = []  # children that served RUNS_PER_CHILD runs, exiting
         self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
-        self.projections_paused = False
 
     def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, stdout=None,
                niceness: int = 0) -> subprocess.Popen:
@@ -150,7 +149,6 @@ class LocalLauncher:
         except BrokenPipeError:  # it died while waiting: reap fails the run with its exit code
             pass
         self.active.append(child)
-        self._pause_projections(True)
 
     def reap(self) -> None:
         """Runs that ended: a child that said so waits for the next run (or leaves, at its
@@ -173,20 +171,6 @@ class LocalLauncher:
             if process.poll() is not None:
                 del self.projecting[run_id]
         self.leaving = [c for c in self.leaving if c.alive()]  # it exits by itself after its last run
-        self._pause_projections(bool(self.active))
-
-    def _pause_projections(self, paused: bool) -> None:
-        """Stop the projection processes while a run trains, continue them once none does. A
-        lecture run's UMAP and t-SNE take about ten times its training's CPU, and even at nice 10
-        they took 11-18% of a class's two cores, about half as much as training (docs/BENCHMARKS.md).
-        A stopped process still dies of SIGKILL, so the worker's end and its parent-death signal
-        end it as before."""
-        if paused == self.projections_paused:
-            return
-        for process in self.projecting.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
-        self.projections_paused = paused
 
     def keep_spare(self, wanted: bool) -> None:
         """A warm child for the next run while work may come; none when the worker is about to leave."""
@@ -201,7 +185,10 @@ class LocalLauncher:
             self.idle = []
 
     def projection_room(self) -> int:
-        """Projections that may start now: none while a run trains (training comes first)."""
+        """Projections that may start now: none while a run trains. A lecture run's UMAP and t-SNE
+        take about ten times its training's CPU, and even at nice 10 they took 11-18% of a class's
+        two cores, about half as much as training (docs/BENCHMARKS.md). One under way goes on: a
+        stopped (SIGSTOP) one could hold the store's write lock that the training run waits for."""
         return 0 if self.active else self.projection_slots - len(self.projecting)
 
     def project(self, run_id: str) -> None:
