@@ -1,5 +1,6 @@
 """A run is failed as lost only when its owner is really gone; one worker per home."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,18 @@ from processes import home_cmdlines, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
 from crossrec.runs.open_store import open_store
 from crossrec.runs.worker import ensure_worker
+
+
+# A short emcdr run on the tiny pair: enough to train, finish and be projected, in seconds.
+QUICK_EMCDR = ("--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8")
+
+
+def foreground_run() -> str:
+    """A run trained to done by the foreground `train` (no worker): its UMAP/t-SNE are not computed."""
+    from conftest import run_cli
+    proc = run_cli("train", "synthetic-tiny", *QUICK_EMCDR, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
 
 
 def _set_owner(store, run_id, pid, host, heartbeat):
@@ -79,16 +92,11 @@ def test_concurrent_callers_start_one_worker(home):
 def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home, monkeypatch):
     """...and the alignment metrics a worker measures after a run (with its projections) are the
     ones the foreground `train` measures at once, for the same run."""
-    from conftest import run_cli
     monkeypatch.setenv("CROSSREC_THREADS", "1")  # one thread in both: the same seed, the same sums
-    quick = ["--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8"]
-    # a run finished with no worker (foreground train): its UMAP/t-SNE were never computed
-    proc = run_cli("train", "synthetic-tiny", *quick, "--json")
-    assert proc.returncode == 0, proc.stderr
-    done_early = __import__("json").loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    done_early = foreground_run()
     store = open_store()
     assert store.get_run(done_early)["summary"]["projections"] == ["pca"]
-    queued = [submit("synthetic-tiny", *quick, "--seed", str(k)) for k in range(3)]
+    queued = [submit("synthetic-tiny", *QUICK_EMCDR, "--seed", str(k)) for k in range(3)]
     worker = start_worker("--once", "--concurrency", "1")
     most = {"projection": 0, "child": 0}
     try:
@@ -178,8 +186,7 @@ def test_a_child_whose_parent_died_before_it_could_watch_exits_at_once():
 def test_a_worker_without_projections_trains_and_leaves_them_to_the_next(home):
     from conftest import run_cli
     from crossrec.runs.projections import needs_projections
-    run_id = submit("synthetic-tiny", "--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2",
-                    "--set", "dim=8")
+    run_id = submit("synthetic-tiny", *QUICK_EMCDR)
     proc = run_cli("worker", "--once", "--no-projections", timeout=600)
     assert proc.returncode == 0, proc.stderr
     run = open_store().get_run(run_id)
@@ -224,15 +231,11 @@ def test_projections_run_below_training_in_priority(home):
 def test_no_projection_starts_while_a_run_trains(home):
     """Training comes first: while a run trains the launcher has no room for a projection, and
     once it ends the scheduler's pass starts the one that is due, which finishes."""
-    from conftest import run_cli
     from crossrec.runs.worker import LocalLauncher
     from crossrec.scheduling.scheduler import Scheduler
 
-    quick = ["--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8"]
-    proc = run_cli("train", "synthetic-tiny", *quick, "--json")  # done, without UMAP/t-SNE
-    assert proc.returncode == 0, proc.stderr
-    done = __import__("json").loads(proc.stdout.strip().splitlines()[-1])["run_id"]
-    queued = submit("synthetic-tiny", *quick, "--seed", "1")
+    done = foreground_run()
+    queued = submit("synthetic-tiny", *QUICK_EMCDR, "--seed", "1")
     store = open_store(home)
     launcher = LocalLauncher(store)
     scheduler = Scheduler(store, launcher, worker_row=False)
