@@ -6,10 +6,11 @@ bench/classroom.py.
 
     python bench/page_cost.py --json [--rounds 2]
 
-Prints {"pages": [{"page", "visit", "seconds", "cpu_seconds": {kind: s}}],
-"first_visits_cpu_s": {kind: s}} (first_visits_cpu_s: the open and every page's first visit,
-summed over the rounds' mean). Each round is a new browser context: a new Streamlit session and
-a renderer with nothing cached, as a student who just arrived. The CPU of each step is measured
+Prints {"rounds": [{"pages": [{"page", "visit", "seconds", "cpu_seconds": {kind: s}}],
+"first_visits_cpu_s": {kind: s}}]} (first_visits_cpu_s: the open and every page's first visit,
+summed). Each round is a new browser context: a new Streamlit session and a renderer with nothing
+cached, as a student who just arrived; the first round also pays for the fresh server's imports
+and caches, the later ones show what one more student costs. The CPU of each step is measured
 until 1.5 s after the page settled (late layout and paint count).
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -77,6 +77,11 @@ def one_student(browser, url: str) -> list[dict]:
     return rows
 
 
+def first_visits(rows: list[dict]) -> dict:
+    first = [r for r in rows if r["visit"] == "first"]
+    return {kind: round(sum(r["cpu_seconds"][kind] for r in first), 2) for kind in KINDS_SHOWN}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2, help="fresh sessions, one after another")
@@ -96,23 +101,14 @@ def main() -> int:
                 rounds = [one_student(browser, url) for _ in range(args.rounds)]
             finally:
                 browser.close()
-    pages = []
-    for k, row in enumerate(rounds[0]):  # every round visits the same steps in the same order
-        same = [r[k] for r in rounds]
-        pages.append({"page": row["page"], "visit": row["visit"],
-                      "seconds": round(statistics.mean(r["seconds"] for r in same), 2),
-                      "cpu_seconds": {kind: round(statistics.mean(r["cpu_seconds"][kind] for r in same), 2)
-                                      for kind in KINDS_SHOWN}})
-    first = [p for p in pages if p["visit"] == "first"]
-    figures = {"pages": pages,
-               "first_visits_cpu_s": {kind: round(sum(p["cpu_seconds"][kind] for p in first), 2)
-                                      for kind in KINDS_SHOWN}}
+    figures = {"rounds": [{"pages": rows, "first_visits_cpu_s": first_visits(rows)} for rows in rounds]}
     if args.json:
         print(json.dumps(figures))
     else:
-        for p in pages:
-            print(f"{p['page']:8} {p['visit']:6} {p['seconds']:6.2f} s  {p['cpu_seconds']}")
-        print("first visits, CPU s:", figures["first_visits_cpu_s"])
+        for k, one in enumerate(figures["rounds"], 1):
+            for row in one["pages"]:
+                print(f"round {k} {row['page']:8} {row['visit']:6} {row['seconds']:6.2f} s  {row['cpu_seconds']}")
+            print(f"round {k} first visits, CPU s:", one["first_visits_cpu_s"])
     return 0
 
 
