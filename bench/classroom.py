@@ -31,11 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from browser import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 from cpu_by_process import CpuByProcess  # noqa: E402
 from crossrec.runs.open_store import open_store  # noqa: E402
 
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')"
 TIMEOUT_MS = 900_000
 # Playwright polls on every animation frame by default: twenty pages doing that while they watch
 # Monitor took most of a core from the server they stand for. A student's browser does not poll.
@@ -45,7 +44,7 @@ SLOWEST: list[tuple[float, str, float]] = []  # (seconds, page, when it was clic
 
 
 async def settle(page) -> None:
-    await page.wait_for_function(IDLE, timeout=TIMEOUT_MS, polling=SETTLE_POLL_MS)
+    await page.wait_for_function(APP_IDLE, timeout=TIMEOUT_MS, polling=SETTLE_POLL_MS)
 
 
 async def to_page(page, name: str, times: list[float]) -> None:

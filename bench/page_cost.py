@@ -26,10 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from browser import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 from cpu_by_process import CpuByProcess  # noqa: E402
 
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')"
 PAGES = ("Data", "Train", "Monitor", "Compare", "Home")
 AFTER_S = 1.5
 KINDS_SHOWN = ("browser_pages", "browser_main", "server", "playwright")
@@ -51,7 +50,7 @@ def one_student(browser, url: str) -> list[dict]:
     rows = []
 
     def settle():
-        page.wait_for_function(IDLE, polling=100, timeout=120_000)
+        page.wait_for_function(APP_IDLE, polling=100, timeout=120_000)
 
     def open_app():
         page.goto(url, timeout=120_000)

@@ -78,6 +78,12 @@ def browser_page():
             browser.close()
 
 
+# A page is drawn and idle: its main block is there and Streamlit's running indicator is gone
+# (the benches poll this at their own pace)
+APP_IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && document.querySelector('[data-testid=\"stMain\"]')")
+
+
 def wait_app_idle(page, timeout_ms: int = 60000) -> None:
     """Wait until the page has rendered its main block and the app is not running a script."""
     page.wait_for_selector("[data-testid='stMain']", timeout=timeout_ms)
