@@ -41,6 +41,12 @@ def cpu_seconds(pid: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+def machine_seconds() -> dict[str, float]:
+    """The machine's idle and steal (taken by other virtual machines) seconds so far."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return {"idle": int(fields[3]) / TICKS, "steal": int(fields[7]) / TICKS}
+
+
 class CpuByProcess:
     def __init__(self, every: float = 1.0):
         self.every = every
@@ -62,12 +68,6 @@ class CpuByProcess:
                 key = (entry.name, "bench" if entry.name == self._own else kind_of(cmdline))
                 self._latest[key] = max(used, self._latest.get(key, 0.0))
 
-    @staticmethod
-    def _machine() -> dict[str, float]:
-        """The machine's idle and steal (taken by other virtual machines) seconds so far."""
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        return {"idle": int(fields[3]) / TICKS, "steal": int(fields[7]) / TICKS}
-
     def _sample_until_stopped(self) -> None:
         while not self._stop.wait(self.every):
             self._sample()
@@ -75,7 +75,7 @@ class CpuByProcess:
     def __enter__(self) -> CpuByProcess:
         self._sample()
         self._before = dict(self._latest)  # what ran before the benchmark is not its cost
-        self._machine_before = self._machine()
+        self._machine_before = machine_seconds()
         self._thread.start()
         return self
 
@@ -83,7 +83,7 @@ class CpuByProcess:
         self._stop.set()
         self._thread.join()
         self._sample()
-        self._machine_after = self._machine()
+        self._machine_after = machine_seconds()
 
     def seconds(self) -> dict[str, float]:
         totals: dict[str, float] = {}

@@ -20,12 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-
-def steal_seconds() -> float:
-    return int(Path("/proc/stat").read_text().split()[8]) / TICKS  # "cpu" line, 8th field: steal
+from cpu_by_process import machine_seconds  # noqa: E402
 
 
 def main() -> int:
@@ -50,10 +47,10 @@ def main() -> int:
     fit()  # warm: the first fit in a process pays for lazy initialisation
     fits, started = [], time.perf_counter()
     while time.perf_counter() - started < args.minutes * 60:
-        at, cpu, steal = time.perf_counter(), time.process_time(), steal_seconds()
+        at, cpu, steal = time.perf_counter(), time.process_time(), machine_seconds()["steal"]
         fit()
         fits.append({"at_s": round(at - started, 1), "cpu_s": round(time.process_time() - cpu, 2),
-                     "steal_s": round(steal_seconds() - steal, 2)})
+                     "steal_s": round(machine_seconds()["steal"] - steal, 2)})
         time.sleep(max(0.0, args.every - (time.perf_counter() - at)))
     cpus = [f["cpu_s"] for f in fits]
     figures = {"fits": fits, "cpu_s_min": min(cpus), "cpu_s_max": max(cpus),

@@ -79,17 +79,14 @@ def browser_page():
 
 
 # A page is drawn and idle: its main block is there and Streamlit's running indicator is gone
-# (the benches poll this at their own pace)
+# (wait_app_idle; the benches poll it at their own pace)
 APP_IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
             " && document.querySelector('[data-testid=\"stMain\"]')")
 
 
 def wait_app_idle(page, timeout_ms: int = 60000) -> None:
     """Wait until the page has rendered its main block and the app is not running a script."""
-    page.wait_for_selector("[data-testid='stMain']", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_ms)
+    page.wait_for_function(APP_IDLE, timeout=timeout_ms)
 
 
 def shot(page, name: str) -> Path:
