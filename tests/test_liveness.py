@@ -7,7 +7,9 @@ import sys
 import threading
 from pathlib import Path
 
-from processes import home_cmdlines, kill_home_processes
+import psutil
+
+from processes import home_cmdlines, home_processes, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
 from crossrec.runs.open_store import open_store
 from crossrec.runs.worker import ensure_worker
@@ -15,6 +17,13 @@ from crossrec.runs.worker import ensure_worker
 
 # A short emcdr run on the tiny pair: enough to train, finish and be projected, in seconds.
 QUICK_EMCDR = ("--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8")
+
+
+def _runs_module(process, module: str) -> bool:
+    try:
+        return module in process.cmdline()
+    except psutil.Error:  # it ended meanwhile
+        return False
 
 
 def foreground_run() -> str:
@@ -99,11 +108,13 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home, mon
     queued = [submit("synthetic-tiny", *QUICK_EMCDR, "--seed", str(k)) for k in range(3)]
     worker = start_worker("--once", "--concurrency", "1")
     most = {"projection": 0, "child": 0}
+    projectors = set()  # every projection process seen, by pid
     try:
         def finished():
             procs = home_cmdlines(home)
             most["projection"] = max(most["projection"], sum("crossrec.runs.projections" in c for c in procs))
             most["child"] = max(most["child"], sum("crossrec.runs.child" in c for c in procs))
+            projectors.update(p.pid for p in home_processes(home) if _runs_module(p, "crossrec.runs.projections"))
             return worker.poll() is not None
         wait_for(finished, 900, "the worker to finish runs and projections")
     finally:
@@ -116,6 +127,7 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home, mon
     # the first queued run repeats the foreground one (seed 0): measured later, the same numbers
     assert store.get_run(queued[0])["summary"]["alignment"] == store.get_run(done_early)["summary"]["alignment"]
     assert most["projection"] == 1  # one at a time, by default
+    assert len(projectors) == 1     # and one process projected all four: numba compiled UMAP once
     assert most["child"] <= 2       # the run training and the spare warming up, no more
 
 
@@ -220,7 +232,7 @@ def test_projections_run_below_training_in_priority(home):
     try:
         launcher.project("no-such-run")  # the process starts niced whatever it then finds
         launcher.keep_spare(True)
-        projection, spare = launcher.projecting["no-such-run"].pid, launcher.idle[0].process.pid
+        projection, spare = launcher.projectors[0].process.pid, launcher.idle[0].process.pid
         # read before anyone waits on it: even an ended process keeps its /proc entry until then
         assert niceness(projection) - niceness(os.getpid()) == PROJECTION_NICENESS
         assert niceness(spare) == niceness(os.getpid())
@@ -243,7 +255,7 @@ def test_no_projection_starts_while_a_run_trains(home):
         launcher.start(store.claim_next(os.getpid()))
         assert launcher.projection_room() == 0
         scheduler._project(force=True)  # the scan finds the done run that lacks them...
-        assert launcher.projecting == {}  # ...and starts nothing beside training
+        assert launcher.projecting == []  # ...and starts nothing beside training
         wait_for(lambda: launcher.reap() or launcher.training() == 0, 600, "the run to end")
         assert launcher.projection_room() == 1
         scheduler._project(force=True)

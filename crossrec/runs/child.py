@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 
 def _watch_parent(parent: int) -> None:
@@ -28,10 +29,31 @@ def _watch_parent(parent: int) -> None:
 EXIT_STORE_GONE = 3  # the run ended while the store stayed away: its worker fails it with that reason
 
 
-def main(home: str, runs: int) -> int:
+def take_stdout():
+    """The process's stdout pipe, kept for saying which run ended; anything printed from here on
+    goes to stderr (the worker's child log). Call before importing: a library may print."""
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    report = os.fdopen(os.dup(1), "w", buffering=1)  # stdout's pipe says only which run ended
-    os.dup2(2, 1)  # anything printed goes to the worker's child log
+    report = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return report
+
+
+def serve(report, runs: int, handle: Callable[[str], None]) -> int:
+    """Handle up to `runs` run ids read from stdin in turn, saying on `report` which run ended;
+    0 at the last one or at the end of stdin. Shared by training children and projection
+    processes (`crossrec.runs.projections`)."""
+    for _ in range(runs):
+        run_id = sys.stdin.readline().strip()
+        if not run_id:
+            return 0
+        handle(run_id)
+        gc.collect()  # the next run starts from what this one held, not on top of it
+        report.write(run_id + "\n")
+    return 0
+
+
+def main(home: str, runs: int) -> int:
+    report = take_stdout()
     import torch
 
     from crossrec.errors import StoreError
@@ -39,20 +61,17 @@ def main(home: str, runs: int) -> int:
     from crossrec.runs.execute import execute_run  # torch and every method, while we wait
     from crossrec.runs.open_store import open_store
     all_methods()
-    for _ in range(runs):
-        run_id = sys.stdin.readline().strip()
-        if not run_id:
-            return 0
+
+    def train(run_id: str) -> None:
         try:
             execute_run(open_store(home), run_id)
         except StoreError as err:
             print(f"run {run_id}: {err}", file=sys.stderr, flush=True)
-            return EXIT_STORE_GONE
-        gc.collect()  # the next run starts from what this one held, not on top of it
+            sys.exit(EXIT_STORE_GONE)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        report.write(run_id + "\n")
-    return 0
+
+    return serve(report, runs, train)
 
 
 if __name__ == "__main__":

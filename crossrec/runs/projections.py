@@ -1,6 +1,9 @@
 """The slow views of finished runs, computed by the worker's projection pool in their own small
-niced processes (`python -m crossrec.runs.projections HOME RUN_ID`), one at a time by default,
-after the run is done: first the alignment metrics of the saved vectors, then UMAP and t-SNE.
+niced processes (`python -m crossrec.runs.projections HOME RUNS`, run ids on stdin, one at a time
+by default), after the run is done: first the alignment metrics of the saved vectors, then UMAP
+and t-SNE. A process projects up to RUNS runs in turn: a fresh one pays about 16 s of CPU for
+its imports and numba's compile of UMAP, more than a lecture run's training
+(bench/projection_reuse.py, docs/BENCHMARKS.md).
 Pages never wait for them and show PCA meanwhile. A run is done when its ranking metrics are in:
 in a class of short runs the alignment metrics were a fifth of a run's CPU (docs/BENCHMARKS.md),
 and at nice 10 they take only what training leaves. Torch-free at import (pages import it)."""
@@ -9,7 +12,9 @@ from __future__ import annotations
 
 import sys
 import traceback
+from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from crossrec.analysis.projection import project
@@ -35,15 +40,22 @@ def saved_stages(artifacts: ArtifactStore, run_id: str) -> list[str]:
     return [s for s in STAGES if artifacts.exists(run_id, f"vectors_{s}.npz")]
 
 
-def measure_alignment(store: RunStore, run_id: str, seed: int = 0) -> dict:
+def load_stages(artifacts: ArtifactStore, run_id: str) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
+    """Each saved stage's sampled points and their vectors, read once for all that uses them."""
+    return {s: (artifacts.load_frame(run_id, f"points_{s}.parquet"), artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"])
+            for s in saved_stages(artifacts, run_id)}
+
+
+def measure_alignment(store: RunStore, run_id: str, seed: int = 0, stages: dict | None = None) -> dict:
     """The alignment metrics of each saved stage (`stage_alignment`), written to the run's summary
-    ({} for a method with one set of vectors, so a page can tell "none" from "not yet")."""
+    ({} for a method with one set of vectors, so a page can tell "none" from "not yet").
+    `stages`: what `load_stages` read, when the caller has it."""
     from crossrec.analysis.points import stage_alignment  # torch (MMD): pages import this module, torch-free
-    artifacts = ArtifactStore(store.home / "artifacts")
+    if stages is None:
+        stages = load_stages(ArtifactStore(store.home / "artifacts"), run_id)
     alignment = {}
-    for stage in saved_stages(artifacts, run_id):
-        metrics = stage_alignment(artifacts.load_frame(run_id, f"points_{stage}.parquet"),
-                                  artifacts.load_arrays(run_id, f"vectors_{stage}.npz")["x"], seed)
+    for stage, (points, vectors) in stages.items():
+        metrics = stage_alignment(points, vectors, seed)
         if metrics is not None:
             alignment[stage] = metrics
     store.update_summary(run_id, alignment=alignment)
@@ -53,17 +65,15 @@ def measure_alignment(store: RunStore, run_id: str, seed: int = 0) -> dict:
 def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
     """The alignment metrics when missing, then UMAP and t-SNE of the saved stage vectors; each
     is listed in the summary once saved."""
-    if "alignment" not in (store.get_run(run_id)["summary"] or {}):
-        measure_alignment(store, run_id, seed)
     artifacts = ArtifactStore(store.home / "artifacts")
-    stages = saved_stages(artifacts, run_id)
+    stages = load_stages(artifacts, run_id)
+    if "alignment" not in (store.get_run(run_id)["summary"] or {}):
+        measure_alignment(store, run_id, seed, stages)
     if not stages:
         return
     done = ["pca"]
     for method in SLOW_PROJECTIONS:
-        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
-                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], method, seed)
-                  for s in stages]
+        frames = [project(points, vectors, method, seed) for points, vectors in stages.values()]
         artifacts.save_frame(run_id, f"projection_{method}.parquet", pd.concat(frames, ignore_index=True))
         done.append(method)
         store.update_summary(run_id, projections=list(done))
@@ -81,9 +91,8 @@ def compute_again(store: RunStore, run_id: str, method: str) -> None:
     summary = run["summary"] or {}
     if method == "pca":
         artifacts = ArtifactStore(store.home / "artifacts")
-        frames = [project(artifacts.load_frame(run_id, f"points_{s}.parquet"),
-                          artifacts.load_arrays(run_id, f"vectors_{s}.npz")["x"], "pca", run["seed"])
-                  for s in saved_stages(artifacts, run_id)]
+        frames = [project(points, vectors, "pca", run["seed"])
+                  for points, vectors in load_stages(artifacts, run_id).values()]
         artifacts.save_frame(run_id, "projection_pca.parquet", pd.concat(frames, ignore_index=True))
         return
     store.update_summary(run_id, projections=[m for m in summary.get("projections", []) if m != method],
@@ -91,9 +100,13 @@ def compute_again(store: RunStore, run_id: str, method: str) -> None:
                          projection_requests=int(summary.get("projection_requests", 0)) + 1)
 
 
-def main(home: str, run_id: str) -> int:
+def project_run(home: str, run_id: str) -> int:
+    """A run's alignment metrics and slow projections; a failure is recorded in its summary (and
+    the traceback in its artifacts) and returns 1. A run deleted meanwhile is skipped."""
     store = open_store(home)
     run = store.get_run(run_id)
+    if run is None:
+        return 1
     try:
         compute_slow_projections(store, run_id, run["seed"])
     except Exception as err:  # the run's results stand; the page falls back to PCA
@@ -104,5 +117,10 @@ def main(home: str, run_id: str) -> int:
     return 0
 
 
+def main(home: str, runs: int) -> int:
+    from crossrec.runs.child import serve, take_stdout
+    return serve(take_stdout(), runs, partial(project_run, home))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))

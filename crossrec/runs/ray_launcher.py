@@ -39,7 +39,7 @@ def train_task(run_id: str, home: str) -> str:
 
 def projection_task(run_id: str, home: str) -> int:
     from crossrec.runs import projections
-    return projections.main(home, run_id)
+    return projections.project_run(home, run_id)
 
 
 class DriverShutDown(RuntimeError):

@@ -10,7 +10,8 @@ what to launch is `crossrec.scheduling.scheduler`).
 - Children die with the worker (PR_SET_PDEATHSIG on Linux, plus the child's parent watch), so a
   killed worker leaves no orphan holding a GPU or writing to a run nobody owns.
 - Projections (UMAP, t-SNE) run in their own one-thread processes, niced below training, and
-  none starts while a run trains.
+  none starts while a run trains. A projection process, too, takes the next run when one ends
+  (up to RUNS_PER_CHILD): a fresh one pays about 16 s of CPU for imports and numba's compile first.
 - `ensure_worker` starts a detached worker process for the app when none is alive.
 """
 
@@ -88,6 +89,15 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def take(self, run_id: str) -> None:
+        """Hand it a run (its stdin carries the ids of the runs it is given)."""
+        self.run_id = run_id
+        try:
+            self.process.stdin.write((run_id + "\n").encode())
+            self.process.stdin.flush()
+        except BrokenPipeError:  # it died while waiting: reap sees it dead with the run in hand
+            pass
+
     def ended_runs(self) -> list[str]:
         """The runs it said ended since last asked (its stdout carries only those lines)."""
         try:
@@ -108,7 +118,7 @@ class LocalLauncher:
         self.active: list[Child] = []
         self.idle: list[Child] = []  # warm children waiting for a run (the spare among them)
         self.leaving: list[Child] = []  # children that served RUNS_PER_CHILD runs, exiting
-        self.projecting: dict[str, subprocess.Popen] = {}  # run id -> projection process
+        self.projectors: list[Child] = []  # projection processes, each projecting one run or waiting
 
     def _popen(self, args: list[str], env: dict, stdin=subprocess.DEVNULL, stdout=None,
                niceness: int = 0) -> subprocess.Popen:
@@ -117,12 +127,22 @@ class LocalLauncher:
                                     preexec_fn=partial(_prepare_child, os.getpid(), niceness),
                                     env={**os.environ, **env})
 
-    def _spawn(self) -> Child:
-        process = self._popen(["crossrec.runs.child", str(self.store.home), str(RUNS_PER_CHILD)],
+    @property
+    def projecting(self) -> list[str]:
+        """The runs being projected now."""
+        return [p.run_id for p in self.projectors if p.run_id is not None]
+
+    def _serving(self, module: str, env: dict, niceness: int = 0) -> Child:
+        """A process of `module` that takes up to RUNS_PER_CHILD runs in turn (`serve` in
+        crossrec/runs/child.py)."""
+        process = self._popen([module, str(self.store.home), str(RUNS_PER_CHILD)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              env={"PYTHONUNBUFFERED": "1", "CROSSREC_CONCURRENCY": str(self.concurrency)})
+                              env={"PYTHONUNBUFFERED": "1", **env}, niceness=niceness)
         os.set_blocking(process.stdout.fileno(), False)  # reap reads what it said without waiting
         return Child(process)
+
+    def _spawn(self) -> Child:
+        return self._serving("crossrec.runs.child", {"CROSSREC_CONCURRENCY": str(self.concurrency)})
 
     def _warm_child(self) -> Child:
         while self.idle:
@@ -142,12 +162,7 @@ class LocalLauncher:
 
     def start(self, run: dict) -> None:
         child = self._warm_child()
-        child.run_id = run["id"]
-        try:
-            child.process.stdin.write((run["id"] + "\n").encode())
-            child.process.stdin.flush()
-        except BrokenPipeError:  # it died while waiting: reap fails the run with its exit code
-            pass
+        child.take(run["id"])  # one that died while waiting: reap fails the run with its exit code
         self.active.append(child)
 
     def reap(self) -> None:
@@ -167,9 +182,15 @@ class LocalLauncher:
             if run and run["status"] == "running":
                 self.store.quick().finish(child.run_id, "failed", error=died_reason(code))
             self.active.remove(child)
-        for run_id, process in list(self.projecting.items()):
-            if process.poll() is not None:
-                del self.projecting[run_id]
+        for projector in list(self.projectors):
+            if projector.run_id is not None and projector.run_id in projector.ended_runs():
+                projector.run_id, projector.served = None, projector.served + 1
+            if projector.served >= RUNS_PER_CHILD:  # it exits by itself after its last run
+                self.projectors.remove(projector)
+                self.leaving.append(projector)
+            elif not projector.alive():  # died: a run in hand keeps PCA, not retried until asked again
+                self.projectors.remove(projector)
+                projector.process.wait()
         self.leaving = [c for c in self.leaving if c.alive()]  # it exits by itself after its last run
 
     def keep_spare(self, wanted: bool) -> None:
@@ -192,9 +213,12 @@ class LocalLauncher:
         return 0 if self.active else self.projection_slots - len(self.projecting)
 
     def project(self, run_id: str) -> None:
-        # one thread, at a lower priority: projections must not slow the runs that train beside them
-        self.projecting[run_id] = self._popen(["crossrec.runs.projections", str(self.store.home), run_id],
-                                              env=ONE_THREAD, niceness=PROJECTION_NICENESS)
+        projector = next((p for p in self.projectors if p.run_id is None and p.alive()), None)
+        if projector is None:
+            # one thread, at a lower priority: projections must not slow the runs that train beside them
+            projector = self._serving("crossrec.runs.projections", ONE_THREAD, PROJECTION_NICENESS)
+            self.projectors.append(projector)
+        projector.take(run_id)
 
     def busy(self) -> bool:
         return bool(self.active or self.projecting)
@@ -212,9 +236,9 @@ class LocalLauncher:
     def shutdown(self) -> None:
         for child in self.active + self.idle + self.leaving:
             self._kill(child.process)
-        for process in self.projecting.values():
-            self._kill(process)
-        self.idle, self.leaving = [], []
+        for projector in self.projectors:
+            self._kill(projector.process)
+        self.idle, self.leaving, self.projectors = [], [], []
         with contextlib.suppress(StoreError):  # a store that is away: the next worker's reaper decides
             self.reap()
 
