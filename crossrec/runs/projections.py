@@ -62,12 +62,13 @@ def measure_alignment(store: RunStore, run_id: str, seed: int = 0, stages: dict 
     return alignment
 
 
-def compute_slow_projections(store: RunStore, run_id: str, seed: int = 0) -> None:
-    """The alignment metrics when missing, then UMAP and t-SNE of the saved stage vectors; each
-    is listed in the summary once saved."""
+def compute_slow_projections(store: RunStore, run: dict) -> None:
+    """The alignment metrics when missing, then UMAP and t-SNE of the saved stage vectors of
+    `run` (its store row); each is listed in the summary once saved."""
+    run_id, seed = run["id"], run["seed"]
     artifacts = ArtifactStore(store.home / "artifacts")
     stages = load_stages(artifacts, run_id)
-    if "alignment" not in (store.get_run(run_id)["summary"] or {}):
+    if "alignment" not in (run["summary"] or {}):
         measure_alignment(store, run_id, seed, stages)
     if not stages:
         return
@@ -108,7 +109,7 @@ def project_run(home: str, run_id: str) -> int:
     if run is None:
         return 1
     try:
-        compute_slow_projections(store, run_id, run["seed"])
+        compute_slow_projections(store, run)
     except Exception as err:  # the run's results stand; the page falls back to PCA
         store.update_summary(run_id, projection_error=f"{type(err).__name__}: {err}".splitlines()[0])
         ArtifactStore(store.home / "artifacts").write_bytes(run_id, "projection_error.log",
