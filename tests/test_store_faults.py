@@ -119,7 +119,9 @@ def test_a_locked_store_gives_one_line_after_waiting(home):
 
 
 def test_a_run_trains_through_a_40_second_lock_and_can_be_cancelled_after(home):
-    run_id = submit("synthetic-tiny", "--method", "cmf", *LONG)
+    # `synthetic`, not `synthetic-tiny`: LONG on the tiny pair trains in about 8 s, and a run that
+    # ended during the lock (under two CPU hogs) was done before the cancel came
+    run_id = submit("synthetic", "--method", "cmf", *LONG)
     worker = start_worker()
     store = open_store(home)
     try:
