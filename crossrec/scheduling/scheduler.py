@@ -66,6 +66,7 @@ class Scheduler:
         self.pid = os.getpid()
         self._tried: set[tuple[str, int]] = set()
         self._last_scan = 0.0
+        self._due: list[dict] = []  # the last scan's done runs still waiting for projections
         self._stop = threading.Event()
 
     def stop(self, *_) -> None:
@@ -109,14 +110,18 @@ class Scheduler:
         if not force and time.time() - self._last_scan < SCAN_SECONDS:
             return
         self._last_scan = time.time()
-        for run in self._projection_candidates():
+        self._due = self._projection_candidates()
+        for run in list(self._due):
             if self.launcher.projection_room() <= 0:
                 break
             self._tried.add(attempt(run))
+            self._due.remove(run)
             self.launcher.project(run["id"])
 
     def _work_left(self) -> bool:
-        """Runs queued or training in scope, a running sweep, or a projection going or due."""
+        """Runs queued or training in scope, a running sweep, or a projection going or due (as
+        the last scan of `_project` found: listing the done runs again each second cost an idle
+        worker most of its CPU)."""
         if self.launcher.busy():
             return True
         if self.scope.run_id is not None:
@@ -127,7 +132,7 @@ class Scheduler:
                   and (self.scope.sweep_id is None or r["sweep_id"] == self.scope.sweep_id)]
         sweeps = [s for s in self.store.list_sweeps(("running",))
                   if self.scope.sweep_id is None or s["id"] == self.scope.sweep_id]
-        return bool(queued or sweeps or self._projection_candidates())
+        return bool(queued or sweeps or (self.projections and self._due))
 
     # --- the loop ------------------------------------------------------------------------
     def _announce(self) -> None:
