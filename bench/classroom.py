@@ -40,23 +40,23 @@ TIMEOUT_MS = 900_000
 # Monitor took most of a core from the server they stand for. A student's browser does not poll.
 SETTLE_POLL_MS, WATCH_POLL_MS = 100, 2000
 BENCH_STARTED = time.perf_counter()
-SLOWEST: list[tuple[float, str, float]] = []  # (seconds, page, when it was clicked): stderr, to see what is slow
 
 
 async def settle(page) -> None:
     await page.wait_for_function(APP_IDLE, timeout=TIMEOUT_MS, polling=SETTLE_POLL_MS)
 
 
-async def to_page(page, name: str, times: list[float]) -> None:
+async def to_page(page, name: str, loads: list[tuple[float, str, float]]) -> None:
+    """Click `name` in the sidebar and wait for it to settle; records (seconds, page, when it was
+    clicked in the bench) in `loads`."""
     started = time.perf_counter()
     await page.locator("[data-testid='stSidebarNav']").get_by_text(name, exact=True).click()
     await page.wait_for_timeout(200)  # the click's rerun starts
     await settle(page)
-    times.append(time.perf_counter() - started)
-    SLOWEST.append((round(times[-1], 2), name, round(started - BENCH_STARTED, 1)))
+    loads.append((time.perf_counter() - started, name, round(started - BENCH_STARTED, 1)))
 
 
-async def student(browser, url: str, k: int, times: list[float], launched: dict) -> None:
+async def student(browser, url: str, k: int, loads: list, launched: dict) -> None:
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)  # twenty sessions on two cores: nothing is quick
     page = await context.new_page()
@@ -70,13 +70,13 @@ async def student(browser, url: str, k: int, times: list[float], launched: dict)
         await page.wait_for_function(f"() => location.search.includes('name=student-{k}')", timeout=TIMEOUT_MS,
                                      polling=SETTLE_POLL_MS)
         await settle(page)
-        await to_page(page, "Data", times)
+        await to_page(page, "Data", loads)
         await page.get_by_role("combobox").first.click()
         await page.get_by_role("option", name="lecture").first.click()
         await settle(page)
         await page.get_by_role("button", name="Use this pair for training").click()
         await settle(page)
-        await to_page(page, "Train", times)
+        await to_page(page, "Train", loads)
         seeds = page.get_by_role("spinbutton", name="Seeds")
         await seeds.fill("2")
         launched[k] = time.time()
@@ -84,21 +84,21 @@ async def student(browser, url: str, k: int, times: list[float], launched: dict)
         # textContent, not innerText: innerText lays the page out again at every poll
         await page.wait_for_function("() => document.body.textContent.includes('live refresh is paused')",
                                      timeout=TIMEOUT_MS, polling=WATCH_POLL_MS)
-        await to_page(page, "Compare", times)
+        await to_page(page, "Compare", loads)
     finally:
         await context.close()
 
 
-async def classroom(url: str, sessions: int) -> tuple[list[float], dict]:
+async def classroom(url: str, sessions: int) -> tuple[list, dict]:
     from playwright.async_api import async_playwright
-    times, launched = [], {}
+    loads, launched = [], {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            await asyncio.gather(*(student(browser, url, k, times, launched) for k in range(1, sessions + 1)))
+            await asyncio.gather(*(student(browser, url, k, loads, launched) for k in range(1, sessions + 1)))
         finally:
             await browser.close()
-    return times, launched
+    return loads, launched
 
 
 def main() -> int:
@@ -108,6 +108,9 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--cpu", action="store_true", help="also the CPU seconds of each kind of process")
     args = ap.parse_args()
+    if args.sessions < 1:
+        print(f"--sessions {args.sessions}: give at least 1 session", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         home, data = Path(tmp) / "home", Path(tmp) / "data"
@@ -121,8 +124,9 @@ def main() -> int:
             os.environ["CROSSREC_EXECUTOR"] = "ray"
         cpu = stack.enter_context(CpuByProcess()) if args.cpu else None
         url = stack.enter_context(running_app(home, data))
-        times, launched = asyncio.run(classroom(url, args.sessions))
+        loads, launched = asyncio.run(classroom(url, args.sessions))
         runs = open_store(home).list_runs()
+    times = [seconds for seconds, _, _ in loads]
     first_waits, first_done = [], []
     for k, clicked in launched.items():
         mine = [r for r in runs if r.get("owner") == f"student-{k}"]
@@ -142,7 +146,8 @@ def main() -> int:
                "seconds": round(time.perf_counter() - started, 1)}
     if cpu is not None:
         figures["cpu_seconds"] = cpu.seconds()
-    print("slowest pages (s, page, clicked at s):", sorted(SLOWEST, reverse=True)[:8], file=sys.stderr)
+    print("slowest pages (s, page, clicked at s):",
+          [(round(s, 2), name, at) for s, name, at in sorted(loads, reverse=True)[:8]], file=sys.stderr)
     summaries = [r.get("summary") or {} for r in runs]
     print("training threads per phase:", Counter(str(s.get("threads")) for s in summaries),
           "train seconds, median:", statistics.median([s.get("train_seconds", 0) for s in summaries] or [0]),
