@@ -37,6 +37,22 @@ def home_cmdlines(home: Path) -> list[str]:
     return lines
 
 
+WORKER_COMMAND = "-m crossrec worker"  # anywhere in the command line: it carries --concurrency
+
+
+def home_workers(home: Path) -> list[psutil.Process]:
+    """The home's worker processes. A child a worker forks shows the worker's own command line
+    until it execs (seen under two CPU hogs: a spare child counted as a second worker), so a
+    process whose parent is a worker is that worker's child, not another worker."""
+    def command(pid: int) -> str:
+        try:
+            return " ".join(psutil.Process(pid).cmdline())
+        except psutil.Error:  # gone meanwhile (or pid 0): not a worker
+            return ""
+    return [proc for proc in home_processes(home)
+            if WORKER_COMMAND in command(proc.pid) and WORKER_COMMAND not in command(proc.ppid())]
+
+
 def kill_home_processes(home: Path) -> list[str]:
     """SIGKILL every process of `home`; returns what was running ("pid cmdline")."""
     procs = home_processes(home)

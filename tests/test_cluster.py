@@ -12,7 +12,7 @@ from crossrec.runs.request import validate_request
 from crossrec.runs.open_store import open_store
 from crossrec.runs.store import ACTIVE
 import test_app
-from processes import end_home_processes, home_cmdlines
+from processes import end_home_processes, home_workers
 
 pytest.importorskip("ray")
 TINY = {"catalog": "synthetic-tiny"}
@@ -65,7 +65,7 @@ def test_six_runs_on_ray_end_done_and_the_pages_show_them(cluster, home):
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert not [c for c in home_cmdlines(home) if "-m crossrec worker" in c]  # no local worker
+    assert not home_workers(home)  # no local worker
     at.session_state["run_id"] = ids[0]
     goto(at, "pages/monitor.py")
     assert any("done" in p.text for p in at.get("progress")) and at.get("plotly_chart")

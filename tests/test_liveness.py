@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from processes import home_cmdlines, home_processes, kill_home_processes
+from processes import home_cmdlines, home_processes, home_workers, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
 from crossrec.runs.open_store import open_store
 from crossrec.runs.worker import ensure_worker
@@ -91,8 +91,7 @@ def test_concurrent_callers_start_one_worker(home):
             t.join()
         assert len({r["pid"] for r in records}) == 1
         wait_for(lambda: store.live_workers(), 300, "the worker to beat")
-        workers = [line for line in home_cmdlines(home) if "-m crossrec worker" in line]
-        assert len(workers) == 1
+        assert len(home_workers(home)) == 1
         assert ensure_worker(store)["pid"] == records[0]["pid"]
     finally:
         kill_home_processes(home)
