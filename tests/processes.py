@@ -26,15 +26,17 @@ def home_processes(home: Path) -> list[psutil.Process]:
     return found
 
 
+def command_line(pid: int) -> str:
+    """A process's command line, "" once it has ended (or for pid 0)."""
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ""
+
+
 def home_cmdlines(home: Path) -> list[str]:
     """Command lines of the home's live processes (one that exits meanwhile is skipped)."""
-    lines = []
-    for proc in home_processes(home):
-        try:
-            lines.append(" ".join(proc.cmdline()))
-        except psutil.Error:
-            continue
-    return lines
+    return [line for line in (command_line(proc.pid) for proc in home_processes(home)) if line]
 
 
 WORKER_COMMAND = "-m crossrec worker"  # anywhere in the command line: it carries --concurrency
@@ -44,13 +46,15 @@ def home_workers(home: Path) -> list[psutil.Process]:
     """The home's worker processes. A child a worker forks shows the worker's own command line
     until it execs (seen under two CPU hogs: a spare child counted as a second worker), so a
     process whose parent is a worker is that worker's child, not another worker."""
-    def command(pid: int) -> str:
+    workers = []
+    for proc in home_processes(home):
         try:
-            return " ".join(psutil.Process(pid).cmdline())
-        except psutil.Error:  # gone meanwhile (or pid 0): not a worker
-            return ""
-    return [proc for proc in home_processes(home)
-            if WORKER_COMMAND in command(proc.pid) and WORKER_COMMAND not in command(proc.ppid())]
+            parent = proc.ppid()
+        except psutil.Error:  # it ended meanwhile
+            continue
+        if WORKER_COMMAND in command_line(proc.pid) and WORKER_COMMAND not in command_line(parent):
+            workers.append(proc)
+    return workers
 
 
 def kill_home_processes(home: Path) -> list[str]:

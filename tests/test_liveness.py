@@ -7,9 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-import psutil
-
-from processes import home_cmdlines, home_processes, home_workers, kill_home_processes
+from processes import command_line, home_cmdlines, home_processes, home_workers, kill_home_processes
 from test_runs import start_worker, stop, submit, wait_for
 from crossrec.runs.open_store import open_store
 from crossrec.runs.worker import ensure_worker
@@ -17,13 +15,6 @@ from crossrec.runs.worker import ensure_worker
 
 # A short emcdr run on the tiny pair: enough to train, finish and be projected, in seconds.
 QUICK_EMCDR = ("--method", "emcdr", "--set", "epochs=2", "--set", "map_epochs=2", "--set", "dim=8")
-
-
-def _runs_module(process, module: str) -> bool:
-    try:
-        return module in process.cmdline()
-    except psutil.Error:  # it ended meanwhile
-        return False
 
 
 def foreground_run() -> str:
@@ -113,7 +104,7 @@ def test_projections_run_in_a_bounded_pool_and_survive_a_killed_worker(home, mon
             procs = home_cmdlines(home)
             most["projection"] = max(most["projection"], sum("crossrec.runs.projections" in c for c in procs))
             most["child"] = max(most["child"], sum("crossrec.runs.child" in c for c in procs))
-            projectors.update(p.pid for p in home_processes(home) if _runs_module(p, "crossrec.runs.projections"))
+            projectors.update(p.pid for p in home_processes(home) if "crossrec.runs.projections" in command_line(p.pid))
             return worker.poll() is not None
         wait_for(finished, 900, "the worker to finish runs and projections")
     finally:
